@@ -9,7 +9,7 @@ Profile         frozen dataclass of how much work a run does
 PROFILES        ``"smoke"`` (CI, seconds), ``"book"`` (readers), ``"paper"`` (full experiment)
 get_profile     the profile named by ``AUDIOGEN_PROFILE`` (default ``"book"``)
 
-Notebook: notebooks/07_data_pipeline.ipynb
+Notebook: notebooks/05_data_pipeline.ipynb
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ speakers          each speaker's gender, accent and language
 
 The official split: takes 0-4 are the test set (300 files), takes 5-49 the training set (2,700).
 
-Notebook: notebooks/07_data_pipeline.ipynb
+Notebook: notebooks/05_data_pipeline.ipynb
 """
 
 from __future__ import annotations

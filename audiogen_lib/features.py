@@ -17,7 +17,7 @@ waveform_to_features    waveforms -> model input (N, n_bins, n_frames, 1) and ea
 features_to_magnitude   model input or output -> magnitude with the dropped bin restored, for Griffin-Lim
 FeatureSet, load_features   the FSDD split as features, cached on disk
 
-Notebook: notebooks/07_data_pipeline.ipynb
+Notebook: notebooks/05_data_pipeline.ipynb
 """
 
 from __future__ import annotations
