@@ -1,0 +1,168 @@
+"""Plots, players and widgets: fast checks on synthetic signals, Agg backend, no kernel."""
+
+import base64
+import io
+import re
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from audiogen_lib import AudiogenError, display  # noqa: E402
+from audiogen_lib.config import get_config  # noqa: E402
+from audiogen_lib.features import waveform_to_features  # noqa: E402
+
+from conftest import chirp, sine  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _wav(player):
+    """Samples and rate of the WAV an ``IPython.display.Audio`` carries."""
+    y, sr = sf.read(io.BytesIO(player.data), dtype="float64")
+    return y, sr
+
+
+def test_specshow_model_image_has_labelled_axes_and_extent(config):
+    x, _, _ = waveform_to_features(sine(config, 440.0), config=config)
+    ax = display.specshow(x, config=config, title="a sine")
+    assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "frequency (Hz)" and ax.get_title() == "a sine"
+    dt, df = config.hop_length / config.sr, config.bin_hz
+    left, right, bottom, top = ax.images[0].get_extent()
+    assert left == pytest.approx(-dt / 2) and right == pytest.approx((config.n_frames - 0.5) * dt)
+    assert bottom == pytest.approx(-df / 2) and top == pytest.approx((config.n_bins - 0.5) * df)
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    colorbar = ax.figure.axes[-1]
+    assert colorbar is not ax and colorbar.get_ylabel() == "level (0-1)"
+    # the sine's row is where its frequency is
+    row = np.argmax(ax.images[0].get_array().mean(axis=1))
+    assert abs(row * config.bin_hz - 440.0) <= config.bin_hz
+
+
+def test_specshow_db_range_puts_a_normalised_image_in_db(config):
+    x, lo, hi = waveform_to_features(sine(config, 440.0), config=config)
+    ax = display.specshow(x[..., 0], config=config, db_range=(lo, hi), fmax=4000)
+    assert ax.images[0].get_clim() == pytest.approx((lo, hi))
+    assert ax.images[0].get_array().max() == pytest.approx(hi, abs=1e-3)
+    assert ax.get_ylim() == (0.0, 4000.0) and ax.figure.axes[-1].get_ylabel() == "dB"
+
+
+def test_specshow_db_spectrogram_with_explicit_settings():
+    S_db = np.linspace(-120.0, 0.0, 33 * 20).reshape(33, 20)
+    _, ax = plt.subplots()
+    out = display.specshow(S_db, sr=8000, n_fft=64, hop_length=16, ax=ax, colorbar=False)
+    assert out is ax and len(ax.figure.axes) == 1
+    assert ax.images[0].get_clim() == (-80.0, 0.0)  # 80 dB below the maximum
+    assert ax.images[0].get_extent()[3] == pytest.approx(32.5 * 8000 / 64)
+
+
+def test_specshow_refuses_a_batch_and_missing_settings(config):
+    with pytest.raises(AudiogenError, match="one spectrogram"):
+        display.specshow(np.zeros((2, *config.shape)), config=config)
+    with pytest.raises(AudiogenError, match="config="):
+        display.specshow(np.zeros((10, 10)))
+
+
+def test_waveshow_axes_span_the_duration():
+    y = np.sin(np.linspace(0, 100, 4000))
+    ax = display.waveshow(y, sr=8000, title="w", color="k")
+    assert ax.get_xlim() == (0.0, 0.5) and ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "amplitude"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), y)
+
+
+def test_audio_carries_rate_and_data(rng):
+    y = 0.25 * rng.standard_normal(800).clip(-3, 3) / 3
+    a = display.audio(y, sr=8000, normalize=False)
+    samples, sr = _wav(a)
+    assert sr == 8000 and samples.size == 800
+    np.testing.assert_allclose(samples, y, atol=1e-4)      # the level is kept (16-bit)
+    normalised, _ = _wav(display.audio(y, sr=8000))
+    assert np.max(np.abs(normalised)) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_audio_clips_loud_input_with_a_warning_and_plays_silence():
+    with pytest.warns(UserWarning, match="clipped"):
+        a = display.audio(np.array([0.0, 2.0, -3.0, 0.5]), sr=100, normalize=False)
+    np.testing.assert_allclose(_wav(a)[0], [0.0, 1.0, -1.0, 0.5], atol=1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.all(_wav(display.audio(np.zeros(100), sr=100))[0] == 0)
+    with pytest.raises(AudiogenError, match="NaN"):
+        display.audio(np.array([0.0, np.nan]), sr=100)
+
+
+def test_listen_grid_shows_each_row_with_its_player():
+    config = get_config("native8k")
+    rows = {"quiet <sine>": sine(config, 440.0, amp=0.1), "chirp": chirp(config, 200.0, 3000.0, amp=0.5)}
+    rows["as an image"] = (rows["chirp"], waveform_to_features(rows["chirp"], config=config)[0])
+    out = display.listen_grid(rows, config=config, sr=config.sr, caption="Three sounds.")
+    page = out.data
+    assert page.count("<tr>") == 3 and page.count("<audio") == 3 and page.count("data:image/png;base64,") == 3
+    assert "quiet &lt;sine&gt;" in page and "Three sounds." in page and "scaled" not in page
+    # the players keep the rows' levels: the quiet sine stays quiet
+    wavs = re.findall(r'data:audio/wav;base64,([^"]+)"', page)
+    peaks = [np.max(np.abs(sf.read(io.BytesIO(base64.b64decode(w)))[0])) for w in wavs]
+    assert peaks[0] == pytest.approx(0.1, abs=2e-3) and peaks[1] == pytest.approx(0.5, abs=2e-3)
+    assert not plt.get_fignums()  # figures were rendered to PNG and closed
+
+
+def test_listen_grid_scales_all_rows_together_to_avoid_clipping():
+    y = np.sin(np.linspace(0, 300, 4000))
+    page = display.listen_grid({"loud": 2 * y, "soft": 0.5 * y}, sr=8000, n_fft=256, hop_length=64).data
+    peaks = [np.max(np.abs(sf.read(io.BytesIO(base64.b64decode(w)))[0]))
+             for w in re.findall(r'data:audio/wav;base64,([^"]+)"', page)]
+    assert peaks == pytest.approx([1.0, 0.25], abs=2e-3) and "scaled by 0.500" in page
+
+
+def test_plot_history_pairs_validation_curves():
+    history = {"loss": [3.0, 2.0, 1.5], "val_loss": [3.5, 2.5, 2.0], "kl": [1.0, 2.0, 3.0]}
+    ax = display.plot_history(history, logy=True)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["loss", "val_loss", "kl"]
+    assert ax.lines[0].get_color() == ax.lines[1].get_color() and ax.lines[1].get_linestyle() == "--"
+    assert ax.get_xlabel() == "epoch" and ax.get_yscale() == "log"
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3])
+
+    class History:  # what keras' fit returns
+        pass
+
+    h = History()
+    h.history = history
+    assert [ln.get_label() for ln in display.plot_history(h, keys=["kl"]).lines] == ["kl"]
+    with pytest.raises(AudiogenError, match="no \\['rmse'\\]"):
+        display.plot_history(history, keys=["rmse"])
+
+
+def test_stft_explorer_shows_defaults_then_redraws(monkeypatch):
+    import IPython.display
+    import ipywidgets as widgets
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    y = chirp(get_config("native8k"), 300.0, 3000.0)
+    box = display.stft_explorer(y, sr=8000)
+    # the static view of the defaults came first: a figure beside a player
+    assert len(shown) == 1 and isinstance(shown[0], IPython.display.HTML)
+    assert "<audio" in shown[0].data and "n_fft 512 (64 ms, 15.6 Hz per bin), hop 128" in shown[0].data
+    assert not plt.get_fignums()
+    # the widget: three controls, a note, an output that fills when a setting changes
+    assert isinstance(box, widgets.VBox)
+    controls, _, out = box.children
+    assert [c.description for c in controls.children] == ["n_fft", "hop_length", "window"]
+    assert out.outputs == ()
+    controls.children[0].value = 128
+    controls.children[2].value = "boxcar"
+    page = out.outputs[0]["data"]["text/html"]
+    assert len(out.outputs) == 1 and "<audio" in page and "n_fft 128" in page and "rectangular window" in page
+    with pytest.raises(AudiogenError, match="n_fft in"):
+        display.stft_explorer(y, sr=8000, n_fft=500)
