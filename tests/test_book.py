@@ -1,0 +1,250 @@
+"""The built book: it builds with warnings as errors, has a page per chapter, and
+every page works in a browser with no internet.
+
+The book is built once per module, with ``AUDIOGEN_PROFILE=smoke``, into
+``_build/smoke/_build/html``: a folder of its own, so that the smoke outputs (and
+their jupyter-cache and Sphinx environment) never stand in for the reader's book,
+which ``make book`` builds into ``_build/html`` with the ``book`` profile.
+
+The browser tests open every page in headless Chromium (Debian's, at
+/usr/bin/chromium: ``make chromium`` installs it) through a local HTTP server, with
+every request that leaves the server refused, and check: no console errors, every
+``<audio>`` plays (a source and a finite duration), every ``<img>`` loaded, every
+saved widget view drawn, every formula typeset. A full-page screenshot of each
+page goes to ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TOC = ROOT / "book" / "_toc.yml"
+OUTPUT = ROOT / "_build" / "smoke"  # jupyter-book's --path-output
+HTML = OUTPUT / "_build" / "html"
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Pages Sphinx writes besides the documents in the toc.
+EXTRA_PAGES = ["genindex", "search"]
+
+pytestmark = pytest.mark.book
+
+
+def toc_documents(toc_path: Path = TOC) -> list[str]:
+    """Every document in the toc, root first, as paths without extension (``notebooks/01_digital_audio``)."""
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf8"))
+    docs = [toc["root"]]
+
+    def walk(node):
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []) or []:
+                if "file" in child:
+                    docs.append(child["file"])
+                walk(child)
+
+    walk(toc)
+    return [re.sub(r"\.(md|ipynb)$", "", d) for d in docs]
+
+
+PAGES = toc_documents() + EXTRA_PAGES
+
+
+def _jupyter_book() -> str:
+    exe = Path(sys.executable).with_name("jupyter-book")
+    return str(exe) if exe.exists() else (shutil.which("jupyter-book") or "jupyter-book")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_WARNING = re.compile(r"(^|: )(WARNING|ERROR|CRITICAL|SEVERE): ")
+
+
+@pytest.fixture(scope="module")
+def built_book() -> Path:
+    """Build the book once (smoke profile, -W -n --keep-going); fail with the log if it fails."""
+    cmd = [_jupyter_book(), "build", ".", "--toc", "book/_toc.yml", "--path-output", str(OUTPUT.relative_to(ROOT)),
+           "-W", "-n", "--keep-going"]
+    env = dict(os.environ, AUDIOGEN_PROFILE="smoke", PYTHONUNBUFFERED="1")
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace")
+    seconds = time.perf_counter() - start
+    log = _ANSI.sub("", proc.stdout)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "book-build.log").write_text(log, encoding="utf8")
+    if proc.returncode != 0 or not (HTML / "index.html").exists():
+        warnings = [line for line in log.splitlines() if _WARNING.search(line)]
+        tail = "\n".join(log.splitlines()[-40:])
+        pytest.fail(
+            f"`{' '.join(cmd)}` failed (exit {proc.returncode}) after {seconds:.0f} s.\n"
+            f"Warnings and errors ({len(warnings)}):\n" + "\n".join(warnings[:50]) +
+            f"\n\nLast lines of the log (all of it is in {ARTIFACTS / 'book-build.log'}):\n{tail}",
+            pytrace=False)
+    print(f"book built in {seconds:.1f} s")
+    return HTML
+
+
+def test_every_toc_document_has_a_page(built_book):
+    missing = [doc for doc in PAGES if not (built_book / f"{doc}.html").is_file()]
+    assert not missing, f"no page built for {missing}"
+
+
+def test_no_page_outside_the_toc(built_book):
+    """Every built page is one the browser test visits (nothing slipped in unchecked)."""
+    built = sorted(p.relative_to(built_book).with_suffix("").as_posix()
+                   for p in built_book.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts)
+    # index.html is the redirect to the root document that sphinx-external-toc writes
+    unexpected = sorted(set(built) - set(PAGES) - {"index"})
+    assert not unexpected, f"pages built that are not in book/_toc.yml: {unexpected}"
+    assert len(built) == len(PAGES) + 1, f"{len(built)} pages built, expected {len(PAGES)} and index.html"
+
+
+def test_no_cdn_scripts(built_book):
+    """Widgets and MathJax are served from _static (book/_ext/book_assets.py), not from a CDN."""
+    cdn = re.compile(r"<script[^>]+src=\"(https?:)?//[^\"]+\"")
+    offenders = {doc: cdn.findall((built_book / f"{doc}.html").read_text(encoding="utf8"))
+                 for doc in PAGES}
+    offenders = {doc: hits for doc, hits in offenders.items() if hits}
+    assert not offenders, f"pages that load scripts from the internet: {offenders}"
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def server(built_book):
+    """``http.server`` on a free local port, serving the built book, in a thread."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 -- the base class's name
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(built_book)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: the browser test needs Debian's Chromium "
+                    "(Playwright cannot download its own browser here). Install it with `make chromium` "
+                    "(apt-get install chromium).", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+# Run in the page once it has loaded: what each check needs, as plain data.
+_AUDIO_STATE = """() => [...document.querySelectorAll('audio')].map(a => ({
+    src: a.currentSrc || a.src || (a.querySelector('source[src]') || {}).src || '',
+    readyState: a.readyState, duration: a.duration, error: a.error ? a.error.code : null}))"""
+_IMAGES_STATE = """() => [...document.querySelectorAll('img')].map(i => ({
+    src: (i.currentSrc || i.src || '').slice(0, 120), complete: i.complete, naturalWidth: i.naturalWidth}))"""
+_WIDGETS_STATE = """() => {
+    const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')];
+    return {hasState: !!document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]'),
+            views: views.length,
+            drawn: views.filter(v => {
+                const area = v.previousElementSibling;
+                return area && area.querySelector('.jupyter-widgets, .widget-slider, .widget-output');
+            }).length,
+            widgets: document.querySelectorAll('.jupyter-widgets').length};
+}"""
+_MATH_STATE = """() => {
+    const math = [...document.querySelectorAll('.math')];
+    return {math: math.length, untypeset: math.filter(m => !m.querySelector('mjx-container')).length,
+            errors: [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent)};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_in_browser(browser, server, doc):
+    errors: list[str] = []
+    outside: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.on("console", lambda msg: errors.append(f"console.error: {msg.text} at {msg.location.get('url', '')}")
+            if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    try:
+        page.goto(f"{server}/{doc}.html", wait_until="load")
+        # images outside the viewport may be lazy: load them all before checking
+        page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+        # audio whose metadata has not loaded yet (preload="none"): ask for it
+        page.evaluate("""() => document.querySelectorAll('audio').forEach(a => {
+            if (a.readyState < 1) { a.preload = 'metadata'; a.load(); } })""")
+        _wait(page, "() => [...document.querySelectorAll('audio')].every(a => a.readyState >= 1 || a.error)")
+        _wait(page, "() => [...document.querySelectorAll('img')].every(i => i.complete)")
+        widgets = page.evaluate(_WIDGETS_STATE)
+        if widgets["views"]:
+            _wait(page, f"() => ({_WIDGETS_STATE})().drawn === ({_WIDGETS_STATE})().views")
+            widgets = page.evaluate(_WIDGETS_STATE)
+        if page.evaluate(_MATH_STATE)["math"]:
+            _wait(page, f"() => ({_MATH_STATE})().untypeset === 0")
+        page.wait_for_load_state("networkidle")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"), full_page=True)
+        audio = page.evaluate(_AUDIO_STATE)
+        images = page.evaluate(_IMAGES_STATE)
+        math = page.evaluate(_MATH_STATE)
+    finally:
+        context.close()
+
+    problems = list(errors)
+    problems += [f"request outside the book refused: {url}" for url in outside]
+    for i, a in enumerate(audio):
+        if not a["src"]:
+            problems.append(f"<audio> #{i} has no source")
+        elif a["error"] is not None or not (isinstance(a["duration"], (int, float)) and 0 < a["duration"] < float("inf")):
+            problems.append(f"<audio> #{i} does not play: duration {a['duration']}, readyState {a['readyState']}, "
+                            f"MediaError code {a['error']}, source {a['src'][:80]}")
+    problems += [f"<img> not loaded: {i['src']}" for i in images if not (i["complete"] and i["naturalWidth"] > 0)]
+    if widgets["views"] and widgets["drawn"] < widgets["views"]:
+        problems.append(f"{widgets['views'] - widgets['drawn']} of {widgets['views']} saved widget views not drawn")
+    if widgets["views"] and not widgets["hasState"]:
+        problems.append("widget views but no saved widget state (was the notebook executed with widgets?)")
+    if math["untypeset"]:
+        problems.append(f"{math['untypeset']} of {math['math']} formulas not typeset by MathJax")
+    problems += [f"TeX error in a formula: {e}" for e in math["errors"]]
+    assert not problems, f"{doc}.html:\n  " + "\n  ".join(problems)
+
+
+def _wait(page, predicate: str, timeout_ms: int = 20_000) -> None:
+    """Wait for a JS predicate; on timeout carry on, so that the checks below say what is wrong."""
+    try:
+        page.wait_for_function(predicate, timeout=timeout_ms)
+    except Exception:  # noqa: BLE001 -- playwright's TimeoutError; the assertions report the details
+        pass
