@@ -1,6 +1,7 @@
 """The ``audiogen`` command.
 
     audiogen data                 locate (or download) and verify FSDD, build the feature caches
+    audiogen train vae|unet|classifier [--config paper] [--preset fast] [--profile paper] [--ship]
 
 Notebook: book/intro.md
 """
@@ -25,6 +26,30 @@ def _cmd_data(args) -> None:
         print(f"features for config {name!r} cached")
 
 
+def _cmd_train(args) -> None:
+    import shutil
+    from pathlib import Path
+
+    from .pretrained import HERE
+    from .training import train
+
+    name = args.kind if args.skip_connections else f"{args.kind}_noskip"
+    out = Path(args.out or f"runs/{name}_{args.config}_{args.preset}")
+    run = train(args.kind, config=args.config, preset=args.preset, profile=args.profile, epochs=args.epochs,
+                skip_connections=args.skip_connections, seed=args.seed, max_seconds=args.max_minutes and args.max_minutes * 60,
+                out_dir=out, verbose=2)
+    final = {k: round(v, 5) for k, v in run.card["final"].items()}
+    print(f"{name} ({args.config}, {args.preset}): {run.card['epochs_run']} epochs, best {run.card['best_epoch']}, "
+          f"{run.card['wall_time_s']:.0f} s; {final}; saved to {run.path}")
+    if args.ship:
+        if args.preset != "fast":
+            raise AudiogenError("only the fast preset is shipped (the 10 MB budget); drop --ship or use --preset fast")
+        target = HERE / f"{name}_{args.config}.keras"
+        shutil.copyfile(run.path, target)
+        shutil.copyfile(out / "card.json", target.with_suffix(".json"))
+        print(f"shipped as {target}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audiogen", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", default=None, help="FSDD folder (default: $AUDIOGEN_FSDD, then the download folder)")
     p.add_argument("--configs", nargs="*", help="feature configs to cache (default: all)")
     p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("train", help="train a model on the official training split")
+    p.add_argument("kind", choices=["vae", "unet", "classifier"])
+    p.add_argument("--config", default="paper", help="feature config: paper or native8k (default: paper)")
+    p.add_argument("--preset", default="fast", choices=["fast", "paper"], help="architecture (default: fast)")
+    p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
+    p.add_argument("--epochs", type=int, default=None, help="override the profile's epoch count")
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this time")
+    p.add_argument("--no-skip", dest="skip_connections", action="store_false",
+                   help="U-Net without skip connections (the ablation)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="run folder (default: runs/<kind>_<config>_<preset>)")
+    p.add_argument("--ship", action="store_true", help="copy the model and its card into the package's pretrained/")
+    p.set_defaults(func=_cmd_train)
     return parser
 
 

@@ -1,0 +1,62 @@
+"""A small CNN that recognises the spoken digit: the judge of every generated sound.
+
+Trained on the official training split's features, shipped pretrained with a card
+like the other models. Its accuracy on the real test audio is the reference; on a
+model's reconstructions (passed through Griffin-Lim and back into features) it says
+how much of the digit survived; on samples from the VAE prior it gives the class
+histogram and the inception score.
+
+Public names
+------------
+build_classifier   image (n_bins, n_frames, 1) -> probabilities of the 10 digits
+digit_probabilities  model + images -> (N, 10) probabilities
+audio_to_probabilities  model + waveforms -> (N, 10), through the same features the model was trained on
+
+Notebook: notebooks/09_generation.ipynb
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_DIGITS = 10
+
+
+def build_classifier(input_shape=(256, 64, 1), *, filters=(16, 32, 64, 64), dropout: float = 0.3):
+    """Strided 3x3 convolutions with ReLU, dropout, a dense softmax over the 10 digits."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape, name="spectrogram")
+    x = inputs
+    for i, f in enumerate(filters):
+        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"conv{i}")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(N_DIGITS, activation="softmax", name="digit")(x)
+    return keras.Model(inputs, outputs, name="digit_classifier")
+
+
+def digit_probabilities(model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+    """``(N, 10)`` probabilities of each digit for normalised images ``x``."""
+    from .features import _as_images
+
+    x = _as_images(x, model.feature_config)[..., None]
+    return model.predict(x, batch_size=batch_size, verbose=0)
+
+
+def audio_to_probabilities(model, y: np.ndarray) -> np.ndarray:
+    """Waveforms ``(N, n_samples)`` at the model's rate -> ``(N, 10)``: features as in training, then the CNN.
+
+    Silent clips (which have no per-clip normalisation) get a uniform distribution.
+    """
+    from .features import amplitude_to_db, normalise, stft_magnitude
+
+    config = model.feature_config
+    S_db = amplitude_to_db(stft_magnitude(np.atleast_2d(y), config=config), config=config)
+    flat = S_db.max(axis=(-2, -1)) == S_db.min(axis=(-2, -1))
+    probs = np.full((len(S_db), N_DIGITS), 1.0 / N_DIGITS, np.float32)
+    if (~flat).any():
+        x, _, _ = normalise(S_db[~flat], config=config, mode="clip")
+        probs[~flat] = digit_probabilities(model, x)
+    return probs

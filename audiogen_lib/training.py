@@ -1,0 +1,255 @@
+"""Training the models: profiles, seeds, histories, checkpoints and model cards.
+
+Public names
+------------
+set_seed            seed Python, NumPy and TensorFlow, and ask for deterministic ops
+train               fit a VAE, U-Net or classifier on the official training split; returns a TrainingRun
+TrainingRun         the model, its history (one entry per epoch, wall time included) and its card
+reconstruction_rmse RMSE of a model's reconstructions over a whole set (the study's measure)
+machine             a one-line description of this machine, for model cards
+
+The profile (``AUDIOGEN_PROFILE``) sets how many clips and epochs: ``smoke`` trains on a
+few clips for one epoch, ``paper`` runs the full experiment.
+
+Notebook: notebooks/06_training_vae.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import FeatureConfig, Profile, get_config, get_profile
+from .errors import AudiogenError
+
+KINDS = ("vae", "unet", "classifier")
+
+# Per kind: learning rate, early stopping (patience, min_delta on the validation loss) and batch size.
+# The VAE's min_delta is an RMSE improvement; it is multiplied by alpha to compare with its loss.
+DEFAULTS = {
+    "vae": dict(learning_rate=1e-3, patience=10, min_delta=1e-4, batch_size=64),
+    "unet": dict(learning_rate=1e-3, patience=3, min_delta=1e-4, batch_size=64),
+    "classifier": dict(learning_rate=1e-3, patience=5, min_delta=0.0, batch_size=64),
+}
+
+
+def set_seed(seed: int = 0, *, deterministic: bool = True) -> None:
+    """Seed every generator (``keras.utils.set_random_seed``) and use deterministic TensorFlow ops."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def machine() -> str:
+    """CPU model, core count, OS and library versions: where a model was trained."""
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"{len(gpus)} GPU" if gpus else "no GPU"
+    return (f"{cpu}, {os.cpu_count()} cores, {device}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
+
+
+def _atomic_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def _history_callback(history: dict, path: Path | None):
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        """Records every epoch's logs and the wall time so far; rewrites the JSON each epoch."""
+
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            for k, v in (logs or {}).items():
+                history.setdefault(k, []).append(float(v))
+            history.setdefault("wall_time", []).append(time.perf_counter() - self.start)
+            if path is not None:
+                _atomic_json(path, history)
+
+    return EpochLog()
+
+
+def _time_limit_callback(max_seconds: float):
+    import keras
+
+    class TimeLimit(keras.callbacks.Callback):
+        """Stops training at the end of the first epoch past ``max_seconds``."""
+
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if time.perf_counter() - self.start > max_seconds:
+                self.model.stop_training = True
+
+    return TimeLimit()
+
+
+def reconstruction_rmse(model, x: np.ndarray, *, batch_size: int = 128) -> float:
+    """``sqrt(mean((x - model(x))**2))`` over every pixel of every clip; VAEs decode ``mu``."""
+    x_hat = model.predict(x, batch_size=batch_size, verbose=0)
+    return float(np.sqrt(np.mean((x - x_hat) ** 2, dtype=np.float64)))
+
+
+@dataclass
+class TrainingRun:
+    """What :func:`train` returns."""
+
+    model: object
+    history: dict
+    card: dict
+    path: Path | None = None
+    extras: dict = field(default_factory=dict)
+
+
+def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstruction, skip_connections, seed):
+    from .models import build_unet, build_vae
+
+    if kind == "vae":
+        return build_vae(config.shape, preset=preset, alpha=alpha, reconstruction=reconstruction, seed=seed)
+    if kind == "unet":
+        return build_unet(config.shape, preset=preset, skip_connections=skip_connections)
+    from .classifier import build_classifier
+
+    return build_classifier(config.shape)
+
+
+def _datasets(kind, train, test, batch_size, seed):
+    import tensorflow as tf
+
+    if kind == "classifier":
+        tr, te = (train.x, train.digits), (test.x, test.digits)
+    elif kind == "unet":
+        tr, te = (train.x, train.x), (test.x, test.x)
+    else:
+        tr, te = train.x, test.x
+    ds_train = (tf.data.Dataset.from_tensor_slices(tr).shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
+                .batch(batch_size).prefetch(2))
+    ds_test = tf.data.Dataset.from_tensor_slices(te).batch(batch_size).prefetch(2)
+    return ds_train, ds_test
+
+
+def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fast", profile: str | Profile | None = None,
+          epochs: int | None = None, n_train: int | None = None, n_test: int | None = None,
+          batch_size: int | None = None, learning_rate: float | None = None, patience: int | None = None,
+          min_delta: float | None = None, max_seconds: float | None = None, alpha: float = 1_000_000.0,
+          reconstruction: str = "rmse", skip_connections: bool = True, seed: int = 0,
+          out_dir: str | os.PathLike | None = None, verbose="auto", deterministic: bool = True) -> TrainingRun:
+    """Train a ``kind`` (``"vae"``, ``"unet"`` or ``"classifier"``) on the official training split.
+
+    The test split is the validation data (as in the study); the weights of the epoch
+    with the lowest validation loss are kept. Epochs and clips come from the profile
+    unless given. With ``out_dir``, writes ``history.json`` after every epoch,
+    ``best.weights.h5`` and, at the end, ``model.keras`` and ``card.json``.
+
+    >>> run = train("unet", config="paper", profile="smoke")   # doctest: +SKIP
+    """
+    import keras
+
+    from .data import manifest_hash
+    from .features import load_features
+    from .models import save_model
+
+    if kind not in KINDS:
+        raise AudiogenError(f"unknown model kind {kind!r}; use one of {KINDS}")
+    config = get_config(config)
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    d = DEFAULTS[kind]
+    epochs = epochs or {"vae": profile.vae_epochs, "unet": profile.unet_epochs,
+                        "classifier": profile.classifier_epochs}[kind]
+    batch_size = batch_size or d["batch_size"]
+    learning_rate = learning_rate or d["learning_rate"]
+    patience = d["patience"] if patience is None else patience
+    min_delta = d["min_delta"] if min_delta is None else min_delta
+    n_train = n_train if n_train is not None else profile.n_train
+    n_test = n_test if n_test is not None else profile.n_test
+
+    set_seed(seed, deterministic=deterministic)
+    train_set = load_features("train", config=config).subset(n_train, seed=seed)
+    test_set = load_features("test", config=config).subset(n_test, seed=seed)
+    model = _build(kind, config, preset, alpha=alpha, reconstruction=reconstruction,
+                   skip_connections=skip_connections, seed=seed)
+    optimizer = keras.optimizers.Adam(learning_rate)
+    if kind == "vae":
+        model.compile(optimizer=optimizer)
+    elif kind == "unet":
+        from .models import rmse
+
+        model.compile(optimizer=optimizer, loss=rmse)
+    else:
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    ds_train, ds_test = _datasets(kind, train_set, test_set, batch_size, seed)
+
+    out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f"audiogen-{kind}-"))
+    out.mkdir(parents=True, exist_ok=True)
+    history: dict = {}
+    best = out / "best.weights.h5"
+    callbacks = [
+        _history_callback(history, out / "history.json" if out_dir else None),
+        keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True, save_weights_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                      min_delta=min_delta * alpha if kind == "vae" else min_delta),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if max_seconds:
+        callbacks.append(_time_limit_callback(max_seconds))
+    start = time.perf_counter()
+    model.fit(ds_train, validation_data=ds_test, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    wall = time.perf_counter() - start
+    if not history or not np.all(np.isfinite(history["loss"])):
+        raise AudiogenError(f"training the {kind} diverged (loss became NaN or Inf); lower the learning rate "
+                            f"(was {learning_rate})")
+    model.load_weights(best)
+    best_epoch = int(np.argmin(history["val_loss"]))
+
+    card = {
+        "kind": kind, "preset": preset, "skip_connections": skip_connections if kind == "unet" else None,
+        "feature_config": config.to_dict(), "profile": profile.name,
+        "command": " ".join(shlex.quote(a) for a in [os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "data_manifest": manifest_hash(),
+        "split": {"train": len(train_set), "validation": f"official test split ({len(test_set)} clips)"},
+        "hyperparameters": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+                            "patience": patience, "min_delta": min_delta, "seed": seed,
+                            **({"alpha": alpha, "reconstruction": reconstruction} if kind == "vae" else {})},
+        "parameters": int(model.count_params()),
+        "epochs_run": len(history["loss"]), "best_epoch": best_epoch + 1,
+        "wall_time_s": round(wall, 1), "machine": machine(),
+        "final": {k: v[best_epoch] for k, v in history.items() if k != "wall_time"},
+        "history": history,
+    }
+    if kind != "classifier":
+        card["final"]["test_rmse"] = reconstruction_rmse(model, test_set.x)
+    else:
+        card["final"]["test_accuracy"] = float(np.mean(model.predict(test_set.x, verbose=0).argmax(-1) == test_set.digits))
+    path = None
+    if out_dir:
+        path = save_model(model, out / "model.keras", config=config, card=card)
+        _atomic_json(out / "card.json", card)
+    return TrainingRun(model=model, history=history, card=card, path=path)
