@@ -12,11 +12,12 @@ ifneq ($(wildcard $(SHARED_FSDD)/recordings),)
 export AUDIOGEN_FSDD ?= $(SHARED_FSDD)
 endif
 
-.PHONY: help install data book test test-lib test-notebooks test-book lab bench chromium clean
+.PHONY: help install data book test test-lib test-notebooks test-book nbval-record lab bench chromium clean
 help:
 	@echo "make book   set up, then build the book into _build/html"
 	@echo "make test   set up, then run every test (library, notebooks, book build, browser)"
 	@echo "make lab    JupyterLab on notebooks/ with the project's environment"
+	@echo "make test-lib / test-notebooks / test-book   one part of the tests"
 	@echo "make bench  training and inference speed of the model presets"
 
 $(STAMP): pyproject.toml
@@ -30,6 +31,9 @@ install: $(STAMP)
 data: $(STAMP)
 	$(BIN)/audiogen data
 
+# The book, with AUDIOGEN_PROFILE as set (default: book). The first build fetches the
+# widget manager and MathJax from the npm registry into ~/.cache/audiogen/static
+# (book/_ext/book_assets.py), so the built book needs no CDN.
 book: data
 	$(BIN)/jupyter-book build . --toc book/_toc.yml
 	@echo "The book is in _build/html/index.html"
@@ -40,8 +44,59 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
+# Every test in one pytest run, with the smoke profile: the library's tests, the
+# notebooks' shape (tests/test_notebooks_meta.py), the notebooks themselves (nbval:
+# every cell runs, cells marked `# NBVAL_CHECK_OUTPUT` are compared with their stored
+# output), the book build with warnings as errors into _build/smoke, and every page
+# in headless Chromium (tests/test_book.py; screenshots in test-artifacts/).
+NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg
+
 test: data chromium
-	AUDIOGEN_PROFILE=smoke $(BIN)/pytest
+	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests notebooks $(NBVAL)
+
+test-notebooks: data
+	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_notebooks_meta.py notebooks $(NBVAL)
+
+test-book: data chromium
+	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_book.py
+
+# nbval compares a `# NBVAL_CHECK_OUTPUT` cell only when the notebook stores its output
+# and an execution count. `make nbval-record NB=notebooks/01_digital_audio.ipynb` (default:
+# every chapter) runs the notebook with the smoke profile and stores the text output of
+# those cells only; every other cell is left with no output and no count.
+define NBVAL_RECORD_PY
+import copy, os, sys
+import nbformat
+from nbclient import NotebookClient
+for path in sys.argv[1:]:
+    nb = nbformat.read(path, as_version=4)
+    ran = copy.deepcopy(nb)
+    NotebookClient(ran, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": os.path.dirname(path) or "."}}).execute()
+    count = 0
+    for cell, done in zip(nb.cells, ran.cells):
+        if cell.cell_type != "code":
+            continue
+        if not cell.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT"):
+            cell.outputs, cell.execution_count = [], None
+            continue
+        count += 1
+        keep = []
+        for out in done.outputs:
+            if out.output_type == "stream" and out.name == "stdout":
+                keep.append(out)
+            elif out.output_type == "execute_result" and "text/plain" in out.data:
+                keep.append(nbformat.v4.new_output("execute_result", data={"text/plain": out.data["text/plain"]},
+                                                   execution_count=count))
+        cell.outputs, cell.execution_count = keep, count
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, path)
+    print(f"{path}: stored the output of {count} checked cells")
+endef
+export NBVAL_RECORD_PY
+
+nbval-record: data
+	AUDIOGEN_PROFILE=smoke $(PY) -c "$$NBVAL_RECORD_PY" $(or $(NB),$(wildcard notebooks/*.ipynb))
 
 test-lib: data
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests --ignore=tests/test_notebooks.py -m "not book and not browser"
