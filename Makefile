@@ -105,7 +105,7 @@ lab: data
 	$(BIN)/jupyter lab notebooks/
 
 bench: data
-	$(PY) -m audiogen_lib.bench
+	$(BIN)/audiogen bench
 
 clean:
 	rm -rf _build .pytest_cache test-artifacts

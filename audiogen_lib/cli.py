@@ -2,6 +2,8 @@
 
     audiogen data                 locate (or download) and verify FSDD, build the feature caches
     audiogen train vae|unet|classifier [--config paper] [--preset fast] [--profile paper] [--ship]
+    audiogen reproduce [--profile smoke|book|paper] [--config paper] [--out results]
+    audiogen bench [--seconds 300] [--config paper]
 
 Notebook: book/intro.md
 """
@@ -50,6 +52,21 @@ def _cmd_train(args) -> None:
         print(f"shipped as {target}")
 
 
+def _cmd_reproduce(args) -> None:
+    from .experiments import reproduce
+    from .report import verdict_table
+
+    rep = reproduce(args.profile, config=args.config, out_dir=args.out)
+    print(verdict_table(rep.results))
+    print(f"results written to {rep.out_dir}/ (results.md, results.json, wav/, figures/) in {rep.seconds:.0f} s")
+
+
+def _cmd_bench(args) -> None:
+    from .bench import run
+
+    run(args.seconds, args.config, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audiogen", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run folder (default: runs/<kind>_<config>_<preset>)")
     p.add_argument("--ship", action="store_true", help="copy the model and its card into the package's pretrained/")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("reproduce", help="run every experiment of the study and write results/")
+    p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
+    p.add_argument("--config", default="paper", help="feature config (default: paper, the study's)")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.set_defaults(func=_cmd_reproduce)
+
+    p = sub.add_parser("bench", help="speed of the paper and fast presets, and RMSE after equal training time")
+    p.add_argument("--seconds", type=float, default=300.0, help="training budget per model and preset")
+    p.add_argument("--config", default="paper")
+    p.add_argument("--out", default="results/bench.json")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 

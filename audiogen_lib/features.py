@@ -223,6 +223,7 @@ class FeatureSet:
     db_max: np.ndarray
     waveforms: np.ndarray  # (N, n_samples) the padded or trimmed audio at config.sr
     recordings: list = field(repr=False)
+    lengths: np.ndarray | None = None  # (N,) samples of speech in each waveform (the rest is padding)
 
     def __len__(self) -> int:
         return len(self.recordings)
@@ -243,7 +244,8 @@ class FeatureSet:
         """A subset by integer index array."""
         index = np.asarray(index)
         return FeatureSet(self.config, self.normalisation, self.x[index], self.db_min[index], self.db_max[index],
-                          self.waveforms[index], [self.recordings[i] for i in index])
+                          self.waveforms[index], [self.recordings[i] for i in index],
+                          None if self.lengths is None else self.lengths[index])
 
     def subset(self, n: int | None, *, seed: int = 0) -> "FeatureSet":
         """``n`` clips chosen at random (seeded) with every digit equally represented; all if ``n`` is None."""
@@ -342,5 +344,5 @@ def load_features(split: str = "train", *, config: str | FeatureConfig = "paper"
     index = np.array([position[r.name] for r in recs])
     arrays = load_all_spectrograms(config, data_dir=data_dir, cache=cache)
     x, db_min, db_max = normalise(arrays["S_db"][index], config=config, mode=normalisation)
-    return FeatureSet(config, normalisation, x[..., None], db_min, db_max,
-                      arrays["waveforms"][index], recs)
+    return FeatureSet(config, normalisation, x[..., None], db_min, db_max, arrays["waveforms"][index], recs,
+                      np.minimum(arrays["lengths"][index], config.n_samples))

@@ -221,7 +221,7 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
     if max_seconds:
         callbacks.append(_time_limit_callback(max_seconds))
     start = time.perf_counter()
-    model.fit(ds_train, validation_data=ds_test, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    model.fit(ds_train, validation_data=ds_test, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
     wall = time.perf_counter() - start
     if not history or not np.all(np.isfinite(history["loss"])):
         raise AudiogenError(f"training the {kind} diverged (loss became NaN or Inf); lower the learning rate "
