@@ -192,9 +192,15 @@ def ensure(asset: NpmAsset) -> Path:
         if asset.licence_text:
             (target / "LICENSE").write_text(asset.licence_text, encoding="utf8")
         (tmp / ".complete").write_text(asset.tarball_url + "\n", encoding="utf8")
+        if (root / ".complete").exists():  # another build got there first
+            return root
         if root.exists():  # a partial folder from an interrupted run
-            shutil.rmtree(root)
-        tmp.rename(root)
+            shutil.rmtree(root, ignore_errors=True)
+        try:
+            tmp.rename(root)
+        except OSError:
+            if not (root / ".complete").exists():
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return root
