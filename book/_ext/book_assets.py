@@ -35,8 +35,6 @@ settings) twice into every page, and the second ``const`` is a SyntaxError in th
 browser console. At ``env-updated`` (after reading, before writing) this extension
 drops the builder's own copy of each such script; Sphinx adds it back from its
 registry when it starts writing, once.
-
-Notebook: book/intro.md
 """
 
 from __future__ import annotations
@@ -243,13 +241,14 @@ def drop_duplicate_inline_scripts(app, env) -> list[str]:
     js_files = getattr(builder, "_js_files", None)
     if js_files is None:  # not an HTML builder
         return []
-    in_registry = {(filename or "", tuple(sorted(attrs.items())))
-                   for filename, attrs in app.registry.js_files}
+    def key(filename, attrs):
+        return filename or "", repr(sorted(attrs.items()))
+
+    in_registry = {key(filename, attrs) for filename, attrs in app.registry.js_files}
     keep = []
     for js in js_files:
-        attrs = {k: v for k, v in js.attributes.items()}
-        attrs.setdefault("priority", js.priority)
-        if js.filename is None and ("", tuple(sorted(attrs.items()))) in in_registry:
+        attrs = {"priority": js.priority, **js.attributes}
+        if js.filename is None and key(None, attrs) in in_registry:
             continue  # prepare_writing() adds it again from the registry
         keep.append(js)
     js_files[:] = keep

@@ -12,8 +12,6 @@ outputs. This extension
 
 The profile is read as the library reads it (``audiogen_lib.config.get_profile``),
 so an unknown name fails the build with the library's message.
-
-Notebook: book/intro.md
 """
 
 from __future__ import annotations
