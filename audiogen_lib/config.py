@@ -180,7 +180,7 @@ PROFILES: dict[str, Profile] = {
     "book": Profile("book", n_train=None, n_test=None, vae_epochs=2, unet_epochs=1,
                     classifier_epochs=2, use_pretrained=True, n_iter=32),
     "paper": Profile("paper", n_train=None, n_test=None, vae_epochs=150, unet_epochs=30,
-                     classifier_epochs=30, use_pretrained=False, n_iter=32),
+                     classifier_epochs=60, use_pretrained=False, n_iter=32),
 }
 
 PROFILE_ENV = "AUDIOGEN_PROFILE"

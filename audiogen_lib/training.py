@@ -38,7 +38,7 @@ KINDS = ("vae", "unet", "classifier")
 DEFAULTS = {
     "vae": dict(learning_rate=1e-3, patience=10, min_delta=1e-4, batch_size=64),
     "unet": dict(learning_rate=1e-3, patience=3, min_delta=1e-4, batch_size=64),
-    "classifier": dict(learning_rate=1e-3, patience=5, min_delta=0.0, batch_size=64),
+    "classifier": dict(learning_rate=1e-3, patience=10, min_delta=0.0, batch_size=64),
 }
 
 
