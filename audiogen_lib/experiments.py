@@ -33,15 +33,17 @@ from .errors import AudiogenError
 from .features import FeatureSet, denormalise, normalise
 
 MODEL_NAMES = ("vae", "unet", "unet_noskip")
+PCA_COMPONENTS = 128  # as many as the VAE's latent dimensions
 LABELS = {"original": "original audio", "ceiling": "Griffin-Lim on the true magnitude (ceiling)",
           "zero_phase": "zero-phase inverse STFT (the study's code; floor)", "vae": "VAE",
-          "unet": "U-Net", "unet_noskip": "U-Net without skip connections"}
+          "unet": "U-Net", "unet_noskip": "U-Net without skip connections",
+          "pca": f"PCA, {PCA_COMPONENTS} components (a linear autoencoder)"}
 # Time budgets of the `paper` profile's training, so that `reproduce` ends in about 15 minutes
 # on a 2-core CPU; each model also stops earlier at its plateau (early stopping).
 TRAIN_BUDGET_S = {"vae": 330, "unet": 150, "unet_noskip": 150}
 
 
-def _progress(iterable, **kwargs):
+def _progress(iterable=None, **kwargs):
     from tqdm.auto import tqdm
 
     return tqdm(iterable, **kwargs)
@@ -81,6 +83,19 @@ def reconstruct(model, x: np.ndarray, *, batch_size: int = 128) -> np.ndarray:
     return model.predict(x, batch_size=batch_size, verbose=0)
 
 
+def pca_reconstruct(train_x: np.ndarray, x: np.ndarray, *, n_components: int = PCA_COMPONENTS) -> np.ndarray:
+    """Project ``x`` on the top principal components of ``train_x`` and back: the best linear autoencoder.
+
+    A baseline for the VAE, which squeezes each image through as many latent dimensions.
+    """
+    X = train_x.reshape(len(train_x), -1)
+    mean = X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    V = Vt[:n_components]
+    codes = (x.reshape(len(x), -1) - mean) @ V.T
+    return np.clip(codes @ V + mean, 0.0, 1.0).reshape(x.shape).astype(np.float32)
+
+
 # --- audio and scores --------------------------------------------------------------------------
 
 def images_to_audio(x: np.ndarray, db_min, db_max, *, config: FeatureConfig, n_iter: int, seed: int = 0) -> np.ndarray:
@@ -103,7 +118,7 @@ def score_audio(test: FeatureSet, y: np.ndarray, *, classifier=None, x_hat: np.n
     S_true = np.abs(librosa.stft(test.waveforms, n_fft=config.n_fft, hop_length=config.hop_length))
     row = {
         "rmse": metrics.rmse(test.x, x_hat) if x_hat is not None else None,
-        "lsd_db": float(np.mean(metrics.lsd_from_audio(test.waveforms, y, config=config))),
+        "lsd_db": float(np.mean(metrics.lsd_from_audio(test.waveforms, y, config=config, lengths=test.lengths))),
         "spectral_convergence": float(np.mean(metrics.spectral_convergence(S_true, y, config=config))),
     }
     pesq = metrics.pesq_nb(test.waveforms, y, sr=config.sr, lengths=test.lengths)
@@ -127,15 +142,19 @@ def reference_audio(test: FeatureSet, *, n_iter: int) -> dict[str, np.ndarray]:
 
 # --- (a) reconstruction and (d) the ablation ----------------------------------------------------
 
-def experiment_reconstruction(test: FeatureSet, models: dict, *, n_iter: int) -> dict:
+def experiment_reconstruction(test: FeatureSet, models: dict, *, n_iter: int, train: FeatureSet | None = None) -> dict:
     """Every metric for the references and each model's reconstruction of the test split.
 
-    Returns ``{"rows": {condition: metrics}, "audio": {condition: waveforms}, "images": {...}}``.
+    With ``train``, also a PCA baseline fitted on it. Returns
+    ``{"rows": {condition: metrics}, "audio": {condition: waveforms}, "images": {...}}``.
     """
     audio = reference_audio(test, n_iter=n_iter)
     images = {"original": test.x}
     for name in MODEL_NAMES:
         images[name] = reconstruct(models[name], test.x)
+    if train is not None:
+        images["pca"] = pca_reconstruct(train.x, test.x)
+    for name in images.keys() - {"original"}:
         audio[name] = images_to_audio(images[name], test.db_min, test.db_max, config=test.config, n_iter=n_iter)
     rows = {}
     for name, y in _progress(audio.items(), desc="scoring reconstructions", unit="condition"):
@@ -275,7 +294,7 @@ def verdicts(results: dict) -> list[dict]:
     v, u, n = rec["vae"], rec["unet"], rec["unet_noskip"]
     better = [u["pesq"] > v["pesq"], u["lsd_db"] < v["lsd_db"], u["rmse"] < v["rmse"]]
     out = [{
-        "claim": "The U-Net reconstructs the spoken digits better than the VAE.",
+        "id": "reconstruction", "claim": "The U-Net reconstructs the spoken digits better than the VAE.",
         "verdict": _verdict(sum(better), len(better)),
         "evidence": (f"PESQ-NB {u['pesq']:.2f} vs {v['pesq']:.2f}, LSD {u['lsd_db']:.1f} vs {v['lsd_db']:.1f} dB, "
                      f"RMSE {u['rmse']:.3f} vs {v['rmse']:.3f} (U-Net vs VAE; Griffin-Lim ceiling "
@@ -287,7 +306,7 @@ def verdicts(results: dict) -> list[dict]:
     wins = [b["unet"]["error_to_clean_target"] < b["vae"]["error_to_clean_target"],
             b["unet"]["output_change"] < b["vae"]["output_change"]]
     out.append({
-        "claim": "The U-Net is more robust than the VAE to +-10 dB modifications of its input.",
+        "id": "robustness", "claim": "The U-Net is more robust than the VAE to +-10 dB modifications of its input.",
         "verdict": _verdict(sum(wins), len(wins)),
         "evidence": (f"one offset per clip: removed by the per-clip normalisation (outputs move by at most "
                      f"{clip_moves:.1e} RMSE), so it tests nothing; independent noise per bin: error to the clean "
@@ -297,7 +316,7 @@ def verdicts(results: dict) -> list[dict]:
     })
     conv = results["convergence"]
     out.append({
-        "claim": "The U-Net needs far fewer epochs than the VAE (at most 5 against 150).",
+        "id": "convergence", "claim": "The U-Net needs far fewer epochs than the VAE (at most 5 against 150).",
         "verdict": "holds" if conv["unet"]["epochs_to_plateau"] < conv["vae"]["epochs_to_plateau"] else "does not hold",
         "evidence": (f"epochs to within 2% of the best validation RMSE: U-Net {conv['unet']['epochs_to_plateau']}, "
                      f"VAE {conv['vae']['epochs_to_plateau']} ({conv['unet']['seconds_to_plateau']:.0f} s vs "
@@ -305,23 +324,24 @@ def verdicts(results: dict) -> list[dict]:
     })
     gen = results["generation"]["rows"]
     prior, real = gen["prior N(0, I)"]["inception_score"], gen["real test audio"]["inception_score"]
+    n_gen = sum(gen["prior N(0, I)"].get("histogram", [])) or "the"
     out.append({
-        "claim": "The VAE generates new, recognisable spoken digits from its latent space.",
+        "id": "generation", "claim": "The VAE generates new, recognisable spoken digits from its latent space.",
         "verdict": "holds" if prior >= 0.8 * real else "partly" if prior >= 2.0 else "does not hold",
-        "evidence": (f"inception score of 300-sample sets: prior samples {prior:.2f}, samples from a Gaussian fitted "
+        "evidence": (f"inception score of {n_gen} sounds each: prior samples {prior:.2f}, samples from a Gaussian fitted "
                      f"to the training latents {gen['Gaussian fitted to the training latents']['inception_score']:.2f}, "
                      f"real test audio {real:.2f} (10 at most)"),
     })
     skip_share = (n["pesq"] - v["pesq"]) / (u["pesq"] - v["pesq"]) if u["pesq"] != v["pesq"] else float("nan")
     out.append({
-        "claim": "(Our question) The U-Net wins because its skip connections let it copy the input.",
+        "id": "skip_connections", "claim": "(Our question) The U-Net wins because its skip connections let it copy the input.",
         "verdict": "holds" if n["rmse"] > 2 * u["rmse"] else "partly" if n["rmse"] > u["rmse"] else "does not hold",
         "evidence": (f"without skips: RMSE {n['rmse']:.3f} (with skips {u['rmse']:.3f}, VAE {v['rmse']:.3f}), "
                      f"PESQ-NB {n['pesq']:.2f} (with {u['pesq']:.2f}, VAE {v['pesq']:.2f}); "
                      f"share of the U-Net's PESQ lead kept without skips: {skip_share:.0%}"),
     })
     out.append({
-        "claim": "The audio was reconstructed with Griffin-Lim (the study's text; its code used zero phase).",
+        "id": "griffin_lim", "claim": "The audio was reconstructed with Griffin-Lim (the study's text; its code used zero phase).",
         "verdict": "does not hold",
         "evidence": (f"zero-phase inverse of the true magnitude PESQ-NB {rec['zero_phase']['pesq']:.2f}, "
                      f"Griffin-Lim {rec['ceiling']['pesq']:.2f}; the phase alone costs "
@@ -360,7 +380,7 @@ def reproduce(profile: str | Profile | None = None, *, config: str = "paper", ou
     steps.update()
     models = get_models(config, profile=profile, out_dir=out_dir / "models")
     steps.update()
-    rec = experiment_reconstruction(test, models, n_iter=profile.n_iter)
+    rec = experiment_reconstruction(test, models, n_iter=profile.n_iter, train=train)
     steps.update()
     rob = experiment_robustness(test, models)
     steps.update()

@@ -312,18 +312,36 @@ def load_all_spectrograms(config: str | FeatureConfig = "paper", *, data_dir=Non
 
     config = get_config(config)
     path = _cache_path(config, Path(cache) if cache else cache_dir())
+    if path.exists() and _file_key(path) in _IN_MEMORY:
+        return _IN_MEMORY[_file_key(path)]
     if path.exists():
         try:
             with np.load(path) as z:
                 meta = json.loads(str(z["meta"]))
                 if meta == {"config": config.to_dict(), "manifest": manifest_hash()}:
-                    return {k: z[k] for k in ("waveforms", "S_db", "lengths", "names")}
+                    return _remember(path, {k: z[k] for k in ("waveforms", "S_db", "lengths", "names")})
         except (OSError, ValueError, KeyError):
             pass  # unreadable or stale: rebuilt below
     arrays = _compute_all(config, data_dir)
     arrays["meta"] = np.array(json.dumps({"config": config.to_dict(), "manifest": manifest_hash()}))
     _write_atomic_npz(path, arrays)
     arrays.pop("meta")
+    return _remember(path, arrays)
+
+
+_IN_MEMORY: dict[tuple, dict] = {}  # one copy per process: chapters load train and test separately
+
+
+def _file_key(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path), st.st_mtime_ns, st.st_size)
+
+
+def _remember(path: Path, arrays: dict) -> dict:
+    for a in arrays.values():
+        a.setflags(write=False)
+    _IN_MEMORY.clear()  # keep at most one config's arrays (about 400 MB for "paper")
+    _IN_MEMORY[_file_key(path)] = arrays
     return arrays
 
 

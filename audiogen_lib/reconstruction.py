@@ -61,8 +61,10 @@ def griffinlim(S: np.ndarray, *, config: FeatureConfig | str, n_iter: int = 32, 
 def zero_phase_istft(S: np.ndarray, *, config: FeatureConfig | str) -> np.ndarray:
     """Inverse STFT of the magnitude with all phases zero: what the study's code did.
 
-    Every frame becomes a symmetric pulse centred in its window, so the result
-    buzzes at the frame rate (sr / hop_length Hz) whatever was said.
+    Each frame's inverse DFT becomes a zero-phase pattern, symmetric about the frame's
+    first sample (where the Hann window is zero), so every frame contributes the same
+    pulse shape at the same place: the result buzzes at the frame rate
+    (sr / hop_length Hz) whatever was said.
     """
     import librosa
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-CONDITIONS = ("original", "ceiling", "vae", "unet", "unet_noskip", "zero_phase")
+CONDITIONS = ("original", "ceiling", "vae", "unet", "unet_noskip", "pca", "zero_phase")
 
 
 def _label(name: str) -> str:
@@ -48,6 +48,8 @@ def verdict_table(results: dict) -> str:
 def reconstruction_table(results: dict) -> str:
     rows = []
     for name in CONDITIONS:
+        if name not in results["reconstruction"]:
+            continue
         r = results["reconstruction"][name]
         pesq = f"{_fmt(r['pesq'], '.2f')} ({r['pesq_scored']}/{r['pesq_scored'] + r['pesq_failed']})"
         rows.append([_label(name), _fmt(r["rmse"]), _fmt(r["lsd_db"], ".1f"), _fmt(r["spectral_convergence"]),
