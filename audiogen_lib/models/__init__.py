@@ -31,7 +31,9 @@ _INFO = "audiogen.json"
 
 def _fresh_copy(model: keras.Model) -> keras.Model:
     """The same architecture and weights, without optimizer state (smaller files)."""
-    fresh = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)  # else the copy is compiled and saves the optimizer's state
+    fresh = keras.saving.deserialize_keras_object(config)
     fresh.set_weights(model.get_weights())
     return fresh
 
