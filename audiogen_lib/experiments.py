@@ -90,10 +90,13 @@ def pca_reconstruct(train_x: np.ndarray, x: np.ndarray, *, n_components: int = P
     """
     X = train_x.reshape(len(train_x), -1)
     mean = X.mean(axis=0)
-    _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
-    V = Vt[:n_components]
-    codes = (x.reshape(len(x), -1) - mean) @ V.T
-    return np.clip(codes @ V + mean, 0.0, 1.0).reshape(x.shape).astype(np.float32)
+    Xc = X - mean
+    # The principal directions from the eigenvectors of the small Gram matrix (N x N, N << pixels).
+    eigenvalues, U = np.linalg.eigh((Xc @ Xc.T).astype(np.float64))
+    top = np.argsort(eigenvalues)[::-1][: min(n_components, len(X) - 1)]
+    V = (Xc.T @ U[:, top].astype(np.float32)) / np.sqrt(eigenvalues[top]).astype(np.float32)  # (pixels, k)
+    codes = (x.reshape(len(x), -1) - mean) @ V
+    return np.clip(codes @ V.T + mean, 0.0, 1.0).reshape(x.shape).astype(np.float32)
 
 
 # --- audio and scores --------------------------------------------------------------------------

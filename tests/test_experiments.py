@@ -75,3 +75,16 @@ def test_reproduce_smoke_writes_every_result(tmp_path, capsys):
     assert len(list((tmp_path / "wav").glob("*.wav"))) >= 3 * 6
     assert {p.name for p in (tmp_path / "figures").iterdir()} >= {"spectrograms.png", "convergence.png"}
     assert "results written to" in capsys.readouterr().out
+
+
+def test_pca_baseline_matches_svd_and_reconstructs_its_span(rng):
+    from audiogen_lib.experiments import pca_reconstruct
+
+    train = rng.random((12, 8, 4, 1)).astype("float32") * 0.5 + 0.25
+    test = rng.random((3, 8, 4, 1)).astype("float32") * 0.5 + 0.25
+    X = train.reshape(12, -1)
+    _, _, Vt = np.linalg.svd(X - X.mean(0), full_matrices=False)
+    V = Vt[:3]
+    expected = ((test.reshape(3, -1) - X.mean(0)) @ V.T) @ V + X.mean(0)
+    np.testing.assert_allclose(pca_reconstruct(train, test, n_components=3).reshape(3, -1), expected, atol=1e-5)
+    np.testing.assert_allclose(pca_reconstruct(train, train, n_components=11), train, atol=1e-5)
