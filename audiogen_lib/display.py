@@ -13,8 +13,9 @@ audio           an inline player (``IPython.display.Audio``), normalised or at i
 listen_grid     a labelled table, one sound per row: its spectrogram beside its player (plain HTML, no widgets)
 plot_history    loss curves per epoch from a Keras-style history
 stft_explorer   widgets for n_fft, hop and window that redraw the spectrogram; a static view of the defaults first
+latent_explorer sliders along the main directions of a VAE's latent codes that decode, redraw and replay; the mean first
 
-Notebook: notebooks/02_fourier_transform.ipynb
+Notebook: notebooks/02_fourier_transform.ipynb, notebooks/09_generation.ipynb
 """
 
 from __future__ import annotations
@@ -382,3 +383,82 @@ def stft_explorer(y, *, sr: int, n_fft: int = 512, hop_length: int | None = None
     for c in controls:
         c.observe(redraw, names="value")
     return widgets.VBox([widgets.HBox(controls), note, out])
+
+
+def _latent_directions(latents, n_components: int):
+    """Mean, top principal directions (unit rows) and their spreads (standard deviations) of codes ``(N, d)``."""
+    Z = np.asarray(latents, dtype=np.float64)
+    if Z.ndim != 2 or len(Z) < 2 or not np.all(np.isfinite(Z)):
+        raise AudiogenError(f"latents must be finite codes of shape (N, latent_dim) with N >= 2, e.g. the encoder's "
+                            f"mu of the training images; got shape {Z.shape}")
+    most = min(len(Z) - 1, Z.shape[1])
+    if not 1 <= n_components <= most:
+        raise AudiogenError(f"n_components must be between 1 and {most} for {len(Z)} codes of {Z.shape[1]} "
+                            f"dimensions, got {n_components}")
+    mean = Z.mean(axis=0)
+    _, s, Vt = np.linalg.svd(Z - mean, full_matrices=False)
+    spread = s / np.sqrt(len(Z) - 1)
+    share = spread**2 / np.sum(spread**2)
+    return mean, Vt[:n_components], spread[:n_components], share[:n_components]
+
+
+def _latent_row(vae, z, *, config: FeatureConfig, n_iter: int, fmax, label: str) -> str:
+    """The HTML of one explorer view: the image decoded from ``z`` (in dB) beside its sound."""
+    import matplotlib.pyplot as plt
+
+    from .experiments import decode_to_audio
+
+    x, y = decode_to_audio(vae, np.asarray(z, np.float32)[None], config=config, n_iter=n_iter)
+    fig, ax = plt.subplots(figsize=(5.0, 2.6), dpi=DPI, layout="constrained")
+    specshow(x[0], config=config, ax=ax, db_range=config.global_db_range, fmax=fmax, normalised=True)
+    return _table_html([_row_html(label, _figure_png(fig), audio(y[0], sr=config.sr))])
+
+
+def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_components: int = 4, n_iter: int = 8,
+                    max_sd: float = 3.0, step: float = 0.25, fmax: float | None = 4000.0):
+    """Move through a VAE's latent space along its main directions: sliders that decode, redraw and replay.
+
+    ``latents`` are codes ``(N, latent_dim)``, typically the encoder's ``mu`` of the training
+    images. Slider ``k`` moves the code from their mean along their ``k``-th principal
+    direction, in units of the codes' standard deviation along it; all sliders at 0 is the
+    mean latent. Each change decodes one image, reads it in the config's fixed
+    ``global_db_range`` and turns it into sound with ``n_iter`` Griffin-Lim iterations
+    (:func:`audiogen_lib.experiments.decode_to_audio`).
+
+    Like :func:`stft_explorer`, it first displays a static view of the mean latent (a
+    figure beside a player), so that a page without a live kernel still shows it, and
+    returns the widget: it is displayed when it ends a notebook cell.
+
+    Notebook: notebooks/09_generation.ipynb
+    """
+    import ipywidgets as widgets
+    from IPython.display import HTML, display
+
+    config = get_config(config)
+    if not (max_sd > 0 and 0 < step <= max_sd and n_iter >= 1):
+        raise AudiogenError(f"latent_explorer needs max_sd > 0, 0 < step <= max_sd and n_iter >= 1; "
+                            f"got max_sd={max_sd}, step={step}, n_iter={n_iter}")
+    mean, directions, spread, share = _latent_directions(latents, n_components)
+    view = dict(config=config, n_iter=n_iter, fmax=fmax)
+    display(HTML(_latent_row(vae, mean, label="the mean latent (every slider at 0)", **view)))
+
+    sliders = [widgets.FloatSlider(value=0.0, min=-max_sd, max=max_sd, step=step, continuous_update=False,
+                                   readout_format="+.2f", description=f"PC{k + 1} ({share[k]:.0%} of variance)",
+                                   style={"description_width": "initial"}, layout={"width": "30em"})
+               for k in range(len(directions))]
+    out = widgets.Output()
+    note = widgets.HTML("<i>Move a slider (in standard deviations of the training codes along that direction): "
+                        "the decoded image and its sound appear below; the mean latent stays above.</i>")
+
+    def redraw(_change=None):
+        a = np.array([s.value for s in sliders])
+        z = mean + (a * spread) @ directions
+        moved = ", ".join(f"PC{k + 1} {v:+.2f} sd" for k, v in enumerate(a) if v) or "the mean latent"
+        page = _latent_row(vae, z, label=moved, **view)
+        out.outputs = ({"output_type": "display_data", "metadata": {},
+                        "data": {"text/html": page, "text/plain": f"decoded latent: {moved}"}},)
+
+    for s in sliders:
+        s.observe(redraw, names="value")
+    return widgets.VBox([widgets.VBox(sliders), note, out])
+

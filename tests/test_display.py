@@ -166,3 +166,55 @@ def test_stft_explorer_shows_defaults_then_redraws(monkeypatch):
     assert len(out.outputs) == 1 and "<audio" in page and "n_fft 128" in page and "rectangular window" in page
     with pytest.raises(AudiogenError, match="n_fft in"):
         display.stft_explorer(y, sr=8000, n_fft=500)
+
+
+class _StubVAE:
+    """Just what decoding needs: a decoder whose image is a band that rises with the code's first value."""
+
+    def __init__(self, config):
+        outer = self
+
+        class Decoder:
+            def predict(self, z, batch_size=None, verbose=0):
+                z = np.asarray(z)
+                outer.calls.append(z.copy())
+                x = np.full((len(z), *config.shape), 0.1, np.float32)
+                for i, row in enumerate(np.clip(40 + 5 * z[:, 0], 0, config.n_bins - 4).astype(int)):
+                    x[i, row : row + 3] = 1.0
+                return x
+
+        self.calls, self.decoder, self.latent_dim = [], Decoder(), 6
+
+
+def test_latent_explorer_shows_the_mean_latent_then_moves_along_principal_directions(monkeypatch, rng):
+    import IPython.display
+    import ipywidgets as widgets
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    config = get_config("paper")
+    latents = rng.standard_normal((200, 6)) * [5.0, 3.0, 2.0, 1.0, 0.5, 0.1] + 1.0
+    vae = _StubVAE(config)
+    box = display.latent_explorer(vae, latents, config=config, n_components=3, n_iter=2)
+    # the static view came first: the mean latent decoded, a figure beside a player
+    assert len(shown) == 1 and isinstance(shown[0], IPython.display.HTML)
+    assert "<audio" in shown[0].data and "the mean latent" in shown[0].data
+    assert len(vae.calls) == 1 and np.allclose(vae.calls[0][0], latents.mean(axis=0), atol=1e-6)
+    assert not plt.get_fignums()
+    # the widget: one slider per direction, at 0, and an output that fills when one moves
+    sliders, _, out = box.children
+    assert isinstance(box, widgets.VBox) and len(sliders.children) == 3 and out.outputs == ()
+    assert all(s.value == 0 for s in sliders.children) and "PC1" in sliders.children[0].description
+    sliders.children[0].value = 2.0
+    page = out.outputs[0]["data"]["text/html"]
+    assert len(vae.calls) == 2 and "<audio" in page and "PC1 +2.00 sd" in page
+    # two standard deviations along the first principal direction, nothing along the others
+    centred = latents - latents.mean(axis=0)
+    _, s, Vt = np.linalg.svd(centred, full_matrices=False)
+    step = vae.calls[1][0] - latents.mean(axis=0)
+    assert np.allclose(np.abs(step), np.abs(2.0 * s[0] / np.sqrt(len(latents) - 1) * Vt[0]), atol=1e-5)
+    assert abs(step[0]) == pytest.approx(2.0 * latents[:, 0].std(ddof=1), rel=0.05)  # mostly the widest axis
+    with pytest.raises(AudiogenError, match="n_components"):
+        display.latent_explorer(vae, latents, config=config, n_components=7)
+    with pytest.raises(AudiogenError, match="latent_dim"):
+        display.latent_explorer(vae, latents[0], config=config)
