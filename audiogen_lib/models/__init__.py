@@ -39,11 +39,13 @@ def _fresh_copy(model: keras.Model) -> keras.Model:
 
 
 def compile_for_evaluation(model: keras.Model) -> keras.Model:
-    """Compile so that ``evaluate`` reports the training loss (VAE: its own; others: RMSE)."""
+    """Compile so that ``evaluate`` reports the training loss (VAE: its own; U-Net: RMSE; classifier: cross-entropy)."""
     if isinstance(model, VAE):
         model.compile(optimizer="adam")
-    elif model.output_shape[-1] == 1 and len(model.output_shape) == 4:
+    elif len(model.output_shape) == 4:
         model.compile(optimizer="adam", loss=rmse)
+    else:
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
