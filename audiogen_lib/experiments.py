@@ -220,14 +220,22 @@ def epochs_to_plateau(values: list[float], *, tolerance: float = 0.02) -> int:
     return int(np.argmax(values <= values.min() * (1 + tolerance))) + 1
 
 
+def _val_rmse(history: dict) -> list[float]:
+    return history["val_reconstruction"] if "val_reconstruction" in history else history["val_loss"]
+
+
 def experiment_convergence(models: dict) -> dict:
-    """Epochs and wall time to the plateau of each model's validation RMSE, from its history."""
+    """Epochs and wall time to the plateau of each model's validation RMSE, from its history,
+    and the first epoch at which it does as well as the VAE ever did."""
+    vae_best = min(_val_rmse(models["vae"].card["history"]))
     rows = {}
     for name in MODEL_NAMES:
         h = models[name].card["history"]
-        curve = h["val_reconstruction"] if "val_reconstruction" in h else h["val_loss"]
+        curve = _val_rmse(h)
         n = epochs_to_plateau(curve)
+        beat = [i + 1 for i, v in enumerate(curve) if v <= vae_best]
         rows[name] = {"epochs_to_plateau": n, "seconds_to_plateau": round(h["wall_time"][n - 1], 1),
+                      "epochs_to_vae_best": beat[0] if beat else None,
                       "epochs_run": len(curve), "best_val_rmse": float(min(curve)),
                       "seconds_per_epoch": round(h["wall_time"][-1] / len(curve), 1)}
     return rows
@@ -318,12 +326,14 @@ def verdicts(results: dict) -> list[dict]:
                      f"(input moved {b['input']['input_change']:.3f})"),
     })
     conv = results["convergence"]
+    u_beat = conv["unet"].get("epochs_to_vae_best")
+    fast = [u_beat is not None and u_beat <= 5, conv["unet"]["epochs_to_plateau"] < conv["vae"]["epochs_to_plateau"]]
     out.append({
         "id": "convergence", "claim": "The U-Net needs far fewer epochs than the VAE (at most 5 against 150).",
-        "verdict": "holds" if conv["unet"]["epochs_to_plateau"] < conv["vae"]["epochs_to_plateau"] else "does not hold",
-        "evidence": (f"epochs to within 2% of the best validation RMSE: U-Net {conv['unet']['epochs_to_plateau']}, "
-                     f"VAE {conv['vae']['epochs_to_plateau']} ({conv['unet']['seconds_to_plateau']:.0f} s vs "
-                     f"{conv['vae']['seconds_to_plateau']:.0f} s of training)"),
+        "verdict": _verdict(sum(fast), len(fast)),
+        "evidence": (f"the U-Net matches the VAE's best validation RMSE after {u_beat} epoch(s); epochs to within 2% "
+                     f"of its own best: U-Net {conv['unet']['epochs_to_plateau']}, VAE {conv['vae']['epochs_to_plateau']} "
+                     f"({conv['unet']['seconds_to_plateau']:.0f} s vs {conv['vae']['seconds_to_plateau']:.0f} s of training)"),
     })
     gen = results["generation"]["rows"]
     prior, real = gen["prior N(0, I)"]["inception_score"], gen["real test audio"]["inception_score"]

@@ -44,8 +44,8 @@ def _results(unet_better: bool):
            "ceiling": {"pesq": 3.5}, "zero_phase": {"pesq": 1.9}}
     move = {"input_change": 0.1, "output_change": 0.05, "error_to_clean_target": 0.06, "clean_error": 0.04}
     rob = {m: {"input": {"input_change": 0.1}, "vae": move, "unet": move, "unet_noskip": move} for m in ("clip", "bin")}
-    conv = {"vae": {"epochs_to_plateau": 40, "seconds_to_plateau": 400},
-            "unet": {"epochs_to_plateau": 4, "seconds_to_plateau": 100}}
+    conv = {"vae": {"epochs_to_plateau": 40, "seconds_to_plateau": 400, "epochs_to_vae_best": 40},
+            "unet": {"epochs_to_plateau": 4, "seconds_to_plateau": 100, "epochs_to_vae_best": 2}}
     gen = {"rows": {"prior N(0, I)": {"inception_score": 1.5}, "real test audio": {"inception_score": 9.5},
                     "Gaussian fitted to the training latents": {"inception_score": 4.0}}}
     return {"reconstruction": rec, "robustness": rob, "convergence": conv, "generation": gen}
