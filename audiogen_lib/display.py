@@ -218,7 +218,9 @@ def plot_history(history, *, keys=None, ax=None, logy: bool = False, title: str 
     history = getattr(history, "history", history)
     if not isinstance(history, Mapping) or not history:
         raise AudiogenError(f"history must be a non-empty dict of lists (or a Keras History), got {type(history).__name__}")
-    keys = [k for k in history if not str(k).startswith("val_")] if keys is None else list(keys)
+    if keys is None:  # every training curve; "wall_time" (seconds so far, in training cards) is no loss
+        keys = [k for k in history if not str(k).startswith("val_") and k != "wall_time"]
+    keys = list(keys)
     missing = [k for k in keys if k not in history]
     if missing:
         raise AudiogenError(f"history has no {missing}; it holds {sorted(history)}")

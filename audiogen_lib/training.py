@@ -113,7 +113,13 @@ def _time_limit_callback(max_seconds: float):
 
 
 def reconstruction_rmse(model, x: np.ndarray, *, batch_size: int = 128) -> float:
-    """``sqrt(mean((x - model(x))**2))`` over every pixel of every clip; VAEs decode ``mu``."""
+    """``sqrt(mean((x - model(x))**2))`` over every pixel of every clip; VAEs decode ``mu``.
+
+    This is the ``test_rmse`` of a model card. The losses Keras logs while training
+    (``reconstruction``, ``val_reconstruction``, a U-Net's ``loss``) are instead the mean
+    over clips of each clip's own RMSE, which is slightly smaller (0.0385 against 0.0391
+    for the shipped VAE).
+    """
     x_hat = model.predict(x, batch_size=batch_size, verbose=0)
     return float(np.sqrt(np.mean((x - x_hat) ** 2, dtype=np.float64)))
 
@@ -207,7 +213,8 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     ds_train, ds_test = _datasets(kind, train_set, test_set, batch_size, seed)
 
-    out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f"audiogen-{kind}-"))
+    scratch = None if out_dir else tempfile.TemporaryDirectory(prefix=f"audiogen-{kind}-")
+    out = Path(out_dir) if out_dir else Path(scratch.name)
     out.mkdir(parents=True, exist_ok=True)
     history: dict = {}
     best = out / "best.weights.h5"
@@ -227,6 +234,8 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         raise AudiogenError(f"training the {kind} diverged (loss became NaN or Inf); lower the learning rate "
                             f"(was {learning_rate})")
     model.load_weights(best)
+    if scratch is not None:
+        scratch.cleanup()
     best_epoch = int(np.argmin(history["val_loss"]))
 
     card = {

@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from ..config import FeatureConfig, get_config
 from ..errors import AudiogenError
@@ -27,6 +28,7 @@ from .unet import UNET_PRESETS, build_unet
 from .vae import VAE, VAE_PRESETS, build_vae
 
 _INFO = "audiogen.json"
+tf.get_logger().setLevel("ERROR")  # retracing warnings would otherwise land in notebooks' stdout
 
 
 def _fresh_copy(model: keras.Model) -> keras.Model:

@@ -87,7 +87,8 @@ class VAE(keras.Model):
 
     ``model(x)`` reconstructs from ``mu`` (the mean of q(z|x)); ``model(x, sample=True)``
     decodes a sampled ``z`` instead. ``test_step`` also decodes ``mu``, so the
-    validation loss is deterministic.
+    validation loss is deterministic. ``alpha`` is read when the training step is
+    traced: after changing it, ``compile`` again.
     """
 
     def __init__(self, encoder, decoder, *, alpha: float = 1_000_000.0, reconstruction: str = "rmse",
