@@ -67,7 +67,7 @@ def test_reproduce_smoke_writes_every_result(tmp_path, capsys):
     assert main(["reproduce", "--profile", "smoke", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["profile"] == "smoke" and results["n_test"] == 16
-    assert {"original", "ceiling", "zero_phase", "vae", "unet", "unet_noskip"} == set(results["reconstruction"])
+    assert {"original", "ceiling", "zero_phase", "vae", "unet", "unet_noskip", "pca"} == set(results["reconstruction"])
     assert results["reconstruction"]["original"]["rmse"] == 0.0
     assert {v["verdict"] for v in results["verdicts"]} <= {"holds", "partly", "does not hold"}
     report = (tmp_path / "results.md").read_text()
