@@ -147,6 +147,14 @@ def test_no_cdn_scripts(built_book):
     assert not offenders, f"pages that load scripts from the internet: {offenders}"
 
 
+def test_markdown_tables_are_rendered(built_book):
+    """Tables printed as Markdown by a cell (the results tables) become HTML tables, not raw pipes."""
+    raw_row = re.compile(r"\|\s*(-{3,}|\u2014)\s*\|")   # |---| (or |—| once smartquotes have run)
+    offenders = [doc for doc in PAGES if raw_row.search(
+        re.sub(r"<(pre|script|code)\b.*?</\1>", "", (built_book / f"{doc}.html").read_text(encoding="utf8"), flags=re.S))]
+    assert not offenders, f"pages showing a Markdown table as text (nb_render_markdown_format in _config.yml): {offenders}"
+
+
 # --------------------------------------------------------------------------- browser
 
 
