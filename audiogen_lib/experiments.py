@@ -244,10 +244,13 @@ def experiment_convergence(models: dict) -> dict:
 # --- generation ---------------------------------------------------------------------------------
 
 def latent_statistics(vae, x: np.ndarray) -> dict:
-    """How far the encoder's posteriors are from the prior N(0, I) the samples are drawn from."""
+    """How far the encoder's posteriors are from the prior N(0, I) the samples are drawn from.
+
+    Besides the summary numbers, ``"mu"`` and ``"log_var"`` hold each clip's posterior, ``(N, latent_dim)``.
+    """
     mu, log_var = vae.encoder.predict(x, batch_size=256, verbose=0)
     return {"mu_mean_abs": float(np.abs(mu.mean(0)).mean()), "mu_std": float(mu.std(0).mean()),
-            "sigma_mean": float(np.exp(0.5 * log_var).mean()), "mu": mu}
+            "sigma_mean": float(np.exp(0.5 * log_var).mean()), "mu": mu, "log_var": log_var}
 
 
 def decode_to_audio(vae, z: np.ndarray, *, config: FeatureConfig, n_iter: int) -> tuple[np.ndarray, np.ndarray]:
@@ -277,7 +280,7 @@ def experiment_generation(vae, classifier, train: FeatureSet, test: FeatureSet, 
     config = test.config
     rng = np.random.default_rng(seed)
     stats = latent_statistics(vae, train.x)
-    mu = stats.pop("mu")
+    mu, _ = stats.pop("mu"), stats.pop("log_var")   # the summary numbers stay for the report
     sources = {
         "prior N(0, I)": rng.standard_normal((n_samples, vae.latent_dim)).astype(np.float32),
         "Gaussian fitted to the training latents": rng.multivariate_normal(

@@ -228,14 +228,17 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
     if max_seconds:
         callbacks.append(_time_limit_callback(max_seconds))
     start = time.perf_counter()
-    model.fit(ds_train, validation_data=ds_test, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
-    wall = time.perf_counter() - start
-    if not history or not np.all(np.isfinite(history["loss"])):
-        raise AudiogenError(f"training the {kind} diverged (loss became NaN or Inf); lower the learning rate "
-                            f"(was {learning_rate})")
-    model.load_weights(best)
-    if scratch is not None:
-        scratch.cleanup()
+    try:
+        model.fit(ds_train, validation_data=ds_test, epochs=epochs, callbacks=callbacks, verbose=verbose,
+                  shuffle=False)
+        wall = time.perf_counter() - start
+        if not history or not np.all(np.isfinite(history["loss"])):
+            raise AudiogenError(f"training the {kind} diverged (loss became NaN or Inf); lower the learning rate "
+                                f"(was {learning_rate})")
+        model.load_weights(best)
+    finally:  # the scratch folder goes whether training ended, diverged or was interrupted
+        if scratch is not None:
+            scratch.cleanup()
     best_epoch = int(np.argmin(history["val_loss"]))
 
     card = {
