@@ -165,8 +165,8 @@ class Profile:
     """
 
     name: str
-    n_train: int | None      # training clips used (None: all 2,700)
-    n_test: int | None       # test clips used for evaluation (None: all 300)
+    n_train: int | None      # training clips used (None: all 2,400)
+    n_test: int | None       # validation and test clips used (None: all 300 of each)
     vae_epochs: int
     unet_epochs: int
     classifier_epochs: int

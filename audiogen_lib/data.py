@@ -16,6 +16,9 @@ manifest_hash     a short hash of that manifest (part of every cache key)
 speakers          each speaker's gender, accent and language
 
 The official split: takes 0-4 are the test set (300 files), takes 5-49 the training set (2,700).
+We carve a validation split out of the training takes: takes 5-9 (300 files) choose every
+early stop, checkpoint, threshold and hyperparameter; takes 10-49 (2,400 files) train; the
+test split gives final scores only.
 
 Notebook: notebooks/05_data_pipeline.ipynb
 """
@@ -44,8 +47,11 @@ FSDD_CITATION = (
     '"Jakobovski/free-spoken-digit-dataset: v1.0.10", Zenodo, doi:10.5281/zenodo.1342401. '
     "Licence: CC BY-SA 4.0."
 )
-N_TEST_TAKES = 5  # takes 0-4 are the official test split
-SPLITS = ("train", "test", "all")
+N_TEST_TAKES = 5  # takes 0-4 are the official test split: final scores only
+N_VALIDATION_TAKES = 5  # takes 5-9, carved from the official training takes: every choice is made here
+SPLITS = ("train", "validation", "test", "all")
+SPLIT_TAKES = {"test": (0, N_TEST_TAKES), "validation": (N_TEST_TAKES, N_TEST_TAKES + N_VALIDATION_TAKES),
+               "train": (N_TEST_TAKES + N_VALIDATION_TAKES, 50)}
 _NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 
 
@@ -60,7 +66,10 @@ class Recording:
 
     @property
     def split(self) -> str:
-        return "test" if self.take < N_TEST_TAKES else "train"
+        """``"test"`` (takes 0-4), ``"validation"`` (takes 5-9) or ``"train"`` (takes 10-49)."""
+        if self.take < N_TEST_TAKES:
+            return "test"
+        return "validation" if self.take < N_TEST_TAKES + N_VALIDATION_TAKES else "train"
 
 
 def parse_name(name: str) -> tuple[int, str, int]:
@@ -97,7 +106,7 @@ def speakers() -> dict[str, dict]:
 
 
 def list_recordings(split: str = "all") -> list[Recording]:
-    """The recordings of ``split`` (``"train"``, ``"test"`` or ``"all"``), sorted by digit, speaker, take.
+    """The recordings of ``split`` (``"train"``, ``"validation"``, ``"test"`` or ``"all"``), sorted by digit, speaker, take.
 
     The list comes from the shipped manifest, so it needs no data on disk.
     """

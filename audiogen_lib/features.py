@@ -347,11 +347,11 @@ def _remember(path: Path, arrays: dict) -> dict:
 
 def load_features(split: str = "train", *, config: str | FeatureConfig = "paper", normalisation: str = "clip",
                   data_dir=None, cache: Path | None = None) -> FeatureSet:
-    """FSDD ``split`` (``"train"``: 2,700 clips, ``"test"``: 300, ``"all"``) as a :class:`FeatureSet`.
+    """FSDD ``split`` (``"train"``: 2,400 clips, ``"validation"``: 300, ``"test"``: 300, ``"all"``) as a :class:`FeatureSet`.
 
     >>> train = load_features("train", config="paper")   # doctest: +SKIP
     >>> train.x.shape, train.x.dtype
-    ((2700, 256, 64, 1), dtype('float32'))
+    ((2400, 256, 64, 1), dtype('float32'))
     """
     from .data import list_recordings
 

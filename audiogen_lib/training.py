@@ -3,7 +3,7 @@
 Public names
 ------------
 set_seed            seed Python, NumPy and TensorFlow, and ask for deterministic ops
-train               fit a VAE, U-Net or classifier on the official training split; returns a TrainingRun
+train               fit a VAE, U-Net or classifier on the training split, selected on validation; returns a TrainingRun
 TrainingRun         the model, its history (one entry per epoch, wall time included) and its card
 reconstruction_rmse RMSE of a model's reconstructions over a whole set (the study's measure)
 machine             a one-line description of this machine, for model cards
@@ -147,19 +147,39 @@ def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstructi
     return build_classifier(config.shape)
 
 
-def _datasets(kind, train, test, batch_size, seed):
+def _datasets(kind, train, validation, batch_size, seed):
     import tensorflow as tf
 
     if kind == "classifier":
-        tr, te = (train.x, train.digits), (test.x, test.digits)
+        tr, va = (train.x, train.digits), (validation.x, validation.digits)
     elif kind == "unet":
-        tr, te = (train.x, train.x), (test.x, test.x)
+        tr, va = (train.x, train.x), (validation.x, validation.x)
     else:
-        tr, te = train.x, test.x
+        tr, va = train.x, validation.x
     ds_train = (tf.data.Dataset.from_tensor_slices(tr).shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
                 .batch(batch_size).prefetch(2))
-    ds_test = tf.data.Dataset.from_tensor_slices(te).batch(batch_size).prefetch(2)
-    return ds_train, ds_test
+    ds_validation = tf.data.Dataset.from_tensor_slices(va).batch(batch_size).prefetch(2)
+    return ds_train, ds_validation
+
+
+def split_record(split: str, clips: int) -> dict:
+    """What a card says of one split: its takes, its size and what it was used for."""
+    from .data import SPLIT_TAKES
+
+    lo, hi = SPLIT_TAKES[split]
+    use = {"train": "fitting the weights", "validation": "early stopping and the best checkpoint",
+           "test": "final scores only (after training; never seen by training or selection)"}[split]
+    return {"takes": f"{lo}-{hi - 1}", "clips": clips, "used_for": use}
+
+
+def generation_db_range(train, config: FeatureConfig) -> list[float]:
+    """The dB range a generated image is read in: ``top_db`` wide, ending at the training clips' median peak.
+
+    Every training image spans exactly ``top_db`` (per-clip normalisation), so an image that
+    came from no clip is read in a range of that width, not the wider global range.
+    """
+    hi = float(np.median(train.db_max))
+    return [round(hi - config.top_db, 3), round(hi, 3)]
 
 
 def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fast", profile: str | Profile | None = None,
@@ -168,11 +188,12 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
           min_delta: float | None = None, max_seconds: float | None = None, alpha: float = 1_000_000.0,
           reconstruction: str = "rmse", skip_connections: bool = True, seed: int = 0,
           out_dir: str | os.PathLike | None = None, verbose="auto", deterministic: bool = True) -> TrainingRun:
-    """Train a ``kind`` (``"vae"``, ``"unet"`` or ``"classifier"``) on the official training split.
+    """Train a ``kind`` (``"vae"``, ``"unet"`` or ``"classifier"``) on the training split (takes 10-49).
 
-    The test split is the validation data (as in the study); the weights of the epoch
-    with the lowest validation loss are kept. Epochs and clips come from the profile
-    unless given. With ``out_dir``, writes ``history.json`` after every epoch,
+    The validation split (takes 5-9) chooses: early stopping watches its loss and the
+    weights of the epoch with the lowest validation loss are kept. The test split (takes
+    0-4) is read only after training, for the card's final score. Epochs and clips come
+    from the profile unless given (the profile's ``n_test`` also caps validation). With ``out_dir``, writes ``history.json`` after every epoch,
     ``best.weights.h5`` and, at the end, ``model.keras`` and ``card.json``.
 
     >>> run = train("unet", config="paper", profile="smoke")   # doctest: +SKIP
@@ -181,7 +202,7 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
 
     from .data import manifest_hash
     from .features import load_features
-    from .models import save_model
+    from .models import save_model, weights_sha256
 
     if kind not in KINDS:
         raise AudiogenError(f"unknown model kind {kind!r}; use one of {KINDS}")
@@ -199,7 +220,7 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
 
     set_seed(seed, deterministic=deterministic)
     train_set = load_features("train", config=config).subset(n_train, seed=seed)
-    test_set = load_features("test", config=config).subset(n_test, seed=seed)
+    validation_set = load_features("validation", config=config).subset(n_test, seed=seed)
     model = _build(kind, config, preset, alpha=alpha, reconstruction=reconstruction,
                    skip_connections=skip_connections, seed=seed)
     optimizer = keras.optimizers.Adam(learning_rate)
@@ -211,7 +232,7 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         model.compile(optimizer=optimizer, loss=rmse)
     else:
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    ds_train, ds_test = _datasets(kind, train_set, test_set, batch_size, seed)
+    ds_train, ds_validation = _datasets(kind, train_set, validation_set, batch_size, seed)
 
     scratch = None if out_dir else tempfile.TemporaryDirectory(prefix=f"audiogen-{kind}-")
     out = Path(out_dir) if out_dir else Path(scratch.name)
@@ -229,7 +250,7 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         callbacks.append(_time_limit_callback(max_seconds))
     start = time.perf_counter()
     try:
-        model.fit(ds_train, validation_data=ds_test, epochs=epochs, callbacks=callbacks, verbose=verbose,
+        model.fit(ds_train, validation_data=ds_validation, epochs=epochs, callbacks=callbacks, verbose=verbose,
                   shuffle=False)
         wall = time.perf_counter() - start
         if not history or not np.all(np.isfinite(history["loss"])):
@@ -240,13 +261,18 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         if scratch is not None:
             scratch.cleanup()
     best_epoch = int(np.argmin(history["val_loss"]))
+    test_set = load_features("test", config=config).subset(n_test, seed=seed)  # final score only
 
     card = {
         "kind": kind, "preset": preset, "skip_connections": skip_connections if kind == "unet" else None,
         "feature_config": config.to_dict(), "profile": profile.name,
         "command": " ".join(shlex.quote(a) for a in [os.path.basename(sys.argv[0])] + sys.argv[1:]),
         "data_manifest": manifest_hash(),
-        "split": {"train": len(train_set), "validation": f"official test split ({len(test_set)} clips)"},
+        "split": {"train": split_record("train", len(train_set)),
+                  "validation": split_record("validation", len(validation_set)),
+                  "test": split_record("test", len(test_set))},
+        "normalisation": {"mode": "clip", "range_db": config.top_db,
+                          "generation_db_range": generation_db_range(train_set, config)},
         "hyperparameters": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                             "patience": patience, "min_delta": min_delta, "seed": seed,
                             **({"alpha": alpha, "reconstruction": reconstruction} if kind == "vae" else {})},
@@ -257,9 +283,12 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         "history": history,
     }
     if kind != "classifier":
+        card["final"]["validation_rmse"] = reconstruction_rmse(model, validation_set.x)
         card["final"]["test_rmse"] = reconstruction_rmse(model, test_set.x)
     else:
-        card["final"]["test_accuracy"] = float(np.mean(model.predict(test_set.x, verbose=0).argmax(-1) == test_set.digits))
+        for name, split in (("validation", validation_set), ("test", test_set)):
+            card["final"][f"{name}_accuracy"] = float(np.mean(model.predict(split.x, verbose=0).argmax(-1) == split.digits))
+    card["weights_sha256"] = weights_sha256(model)
     path = None
     if out_dir:
         path = save_model(model, out / "model.keras", config=config, card=card)

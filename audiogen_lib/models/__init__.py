@@ -6,6 +6,7 @@ build_vae, VAE, VAE_PRESETS       the variational autoencoder (models/vae.py)
 build_unet, UNET_PRESETS          the U-Net (models/unet.py)
 save_model                        ``.keras`` file with the feature config and model card inside, written atomically
 load_model                        load one with ``safe_mode=True``; the model carries ``feature_config`` and ``card``
+weights_sha256                    a hash of a model's weights (recorded in its card, checked when it is loaded)
 
 Notebook: notebooks/06_training_vae.ipynb
 """
@@ -38,6 +39,23 @@ def _fresh_copy(model: keras.Model) -> keras.Model:
     fresh = keras.saving.deserialize_keras_object(config)
     fresh.set_weights(model.get_weights())
     return fresh
+
+
+def weights_sha256(model: keras.Model) -> str:
+    """sha256 over every weight array's shape, dtype and bytes, in the model's order.
+
+    Independent of how the file was zipped, so a card can record it and a load can check it.
+    """
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for w in model.get_weights():
+        w = np.ascontiguousarray(w)
+        h.update(f"{w.shape}{w.dtype}".encode())
+        h.update(w.tobytes())
+    return h.hexdigest()
 
 
 def compile_for_evaluation(model: keras.Model) -> keras.Model:
@@ -94,4 +112,4 @@ def load_model(path: str | os.PathLike) -> keras.Model:
 
 
 __all__ = ["VAE", "VAE_PRESETS", "UNET_PRESETS", "Sampling", "build_vae", "build_unet", "kl_divergence", "rmse", "mse",
-           "save_model", "load_model", "compile_for_evaluation"]
+           "save_model", "load_model", "compile_for_evaluation", "weights_sha256"]
