@@ -1,6 +1,6 @@
 """A small CNN that recognises the spoken digit: the judge of every generated sound.
 
-Trained on the official training split's features, shipped pretrained with a card
+Trained on the training split's features and selected on the validation split, shipped pretrained with a card
 like the other models. Its accuracy on the real test audio is the reference; on a
 model's reconstructions (passed through Griffin-Lim and back into features) it says
 how much of the digit survived; on samples from the VAE prior it gives the class
@@ -8,7 +8,7 @@ histogram and the inception score.
 
 Public names
 ------------
-build_classifier   image (n_bins, n_frames, 1) -> probabilities of the 10 digits
+(the network itself, ``build_classifier``, lives with the other models in ``models/classifier.py``)
 digit_probabilities  model + images -> (N, 10) probabilities
 audio_to_probabilities  model + waveforms -> (N, 10), through the same features the model was trained on
 
@@ -20,21 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 N_DIGITS = 10
-
-
-def build_classifier(input_shape=(256, 64, 1), *, filters=(16, 32, 64, 64), dropout: float = 0.3):
-    """Strided 3x3 convolutions with ReLU, dropout, a dense softmax over the 10 digits."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input(shape=input_shape, name="spectrogram")
-    x = inputs
-    for i, f in enumerate(filters):
-        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"conv{i}")(x)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(N_DIGITS, activation="softmax", name="digit")(x)
-    return keras.Model(inputs, outputs, name="digit_classifier")
 
 
 def digit_probabilities(model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:

@@ -136,14 +136,12 @@ class TrainingRun:
 
 
 def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstruction, skip_connections, seed):
-    from .models import build_unet, build_vae
+    from .models import build_classifier, build_unet, build_vae
 
     if kind == "vae":
         return build_vae(config.shape, preset=preset, alpha=alpha, reconstruction=reconstruction, seed=seed)
     if kind == "unet":
         return build_unet(config.shape, preset=preset, skip_connections=skip_connections)
-    from .classifier import build_classifier
-
     return build_classifier(config.shape)
 
 

@@ -19,12 +19,16 @@ def test_manifest_lists_the_3000_recordings():
     assert len(m) == 3000 and all(len(v) == 64 for v in m.values())
 
 
-def test_official_split():
-    train, test = data.list_recordings("train"), data.list_recordings("test")
-    assert (len(train), len(test)) == (2700, 300)
-    assert {r.take for r in test} == set(range(5)) and min(r.take for r in train) == 5
-    assert {r.speaker for r in test} == set(data.speakers()) and len({r.digit for r in test}) == 10
-    assert not {r.name for r in train} & {r.name for r in test}
+def test_official_split_and_the_validation_split_carved_from_training():
+    train, val, test = (data.list_recordings(s) for s in ("train", "validation", "test"))
+    assert (len(train), len(val), len(test)) == (2400, 300, 300)
+    assert {r.take for r in test} == set(range(5)) and {r.take for r in val} == set(range(5, 10))
+    assert min(r.take for r in train) == 10
+    for split in (val, test):  # every speaker says every digit five times
+        assert {r.speaker for r in split} == set(data.speakers()) and len({r.digit for r in split}) == 10
+    names = [{r.name for r in s} for s in (train, val, test)]
+    assert not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])
+    assert len(names[0] | names[1] | names[2]) == 3000
 
 
 @pytest.mark.parametrize("name, parsed", [("7_jackson_32.wav", (7, "jackson", 32)),

@@ -19,7 +19,12 @@ def test_smoke_training_writes_history_card_and_model(tmp_path, kind):
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history["loss"]) == len(history["wall_time"]) == 2 and "val_loss" in history
     card = json.loads((tmp_path / "card.json").read_text())
-    assert card["kind"] == kind and card["feature_config"]["name"] == "paper" and card["split"]["train"] == 64
+    assert card["kind"] == kind and card["feature_config"]["name"] == "paper"
+    assert {k: v["takes"] for k, v in card["split"].items()} == {"train": "10-49", "validation": "5-9", "test": "0-4"}
+    assert card["split"]["train"]["clips"] == 64 and card["split"]["validation"]["clips"] == 16
+    lo, hi = card["normalisation"]["generation_db_range"]
+    assert hi - lo == pytest.approx(card["feature_config"]["top_db"])
+    assert len(card["weights_sha256"]) == 64
     assert card["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
     model = load_model(tmp_path / "model.keras")
     assert model.feature_config.name == "paper"
@@ -49,3 +54,30 @@ def test_unknown_kind_is_refused():
 def test_cli_reports_bad_input(capsys):
     assert main(["train", "vae", "--config", "paper44k", "--profile", "smoke"]) == 2
     assert "unknown feature config 'paper44k'" in capsys.readouterr().err
+
+
+def test_no_test_clip_reaches_training_or_selection(monkeypatch):
+    """Training and checkpoint selection see only train and validation takes; the test split is read after fit."""
+    import keras
+
+    from audiogen_lib import features
+
+    events, real_load, real_fit = [], features.load_features, keras.Model.fit
+
+    def spy_load(split, **kwargs):
+        fs = real_load(split, **kwargs)
+        events.append(("load", split, {r.take for r in fs.recordings}))
+        return fs
+
+    def spy_fit(self, *args, **kwargs):
+        events.append(("fit",))
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(features, "load_features", spy_load)
+    monkeypatch.setattr(keras.Model, "fit", spy_fit)
+    train("classifier", config="paper", profile="smoke", verbose=0)
+    fit_at = events.index(("fit",))
+    before = [e for e in events[:fit_at] if e[0] == "load"]
+    assert [e[1] for e in before] == ["train", "validation"]
+    assert all(min(e[2]) >= 5 for e in before), "a test take (0-4) was loaded before or during training"
+    assert [e[1] for e in events[fit_at + 1:]] == ["test"]

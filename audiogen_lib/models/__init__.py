@@ -4,6 +4,7 @@ Public names
 ------------
 build_vae, VAE, VAE_PRESETS       the variational autoencoder (models/vae.py)
 build_unet, UNET_PRESETS          the U-Net (models/unet.py)
+build_classifier                  the digit classifier, the judge (models/classifier.py)
 save_model                        ``.keras`` file with the feature config and model card inside, written atomically
 load_model                        load one with ``safe_mode=True``; the model carries ``feature_config`` and ``card``
 weights_sha256                    a hash of a model's weights (recorded in its card, checked when it is loaded)
@@ -24,6 +25,7 @@ import tensorflow as tf
 
 from ..config import FeatureConfig, get_config
 from ..errors import AudiogenError
+from .classifier import N_DIGITS, build_classifier
 from .layers import Sampling, kl_divergence, mse, rmse
 from .unet import UNET_PRESETS, build_unet
 from .vae import VAE, VAE_PRESETS, build_vae
@@ -111,5 +113,5 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     return compile_for_evaluation(model)
 
 
-__all__ = ["VAE", "VAE_PRESETS", "UNET_PRESETS", "Sampling", "build_vae", "build_unet", "kl_divergence", "rmse", "mse",
+__all__ = ["build_classifier", "N_DIGITS", "VAE", "VAE_PRESETS", "UNET_PRESETS", "Sampling", "build_vae", "build_unet", "kl_divergence", "rmse", "mse",
            "save_model", "load_model", "compile_for_evaluation", "weights_sha256"]
