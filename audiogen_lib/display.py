@@ -14,8 +14,14 @@ listen_grid     a labelled table, one sound per row: its spectrogram beside its 
 plot_history    loss curves per epoch from a Keras-style history
 stft_explorer   widgets for n_fft, hop and window that redraw the spectrogram; a static view of the defaults first
 latent_explorer sliders along the main directions of a VAE's latent codes that decode, redraw and replay; the mean first
+model_graph     the boxes and arrows of a model diagram, read from the Keras graph (layers, shapes, inbound layers)
+plot_model      a model drawn from its own layers, top to bottom, skip connections included (matplotlib only)
+pipeline        the library's pipeline run step by step on a tone: each function and what it returned
+plot_pipeline   that pipeline drawn, wav file to model and back to sound, each box a library function
+Diagram         what a diagram drew: the figure, its boxes and its arrows
 
-Notebook: notebooks/02_fourier_transform.ipynb, notebooks/09_generation.ipynb
+Notebook: notebooks/02_fourier_transform.ipynb, notebooks/05_data_pipeline.ipynb, notebooks/07_training_unet.ipynb,
+notebooks/09_generation.ipynb
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -464,3 +472,442 @@ def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_co
         s.observe(redraw, names="value")
     return widgets.VBox([widgets.VBox(sliders), note, out])
 
+
+
+# --- diagrams --------------------------------------------------------------------------------------
+#
+# Drawn from the objects themselves: a model diagram walks the Keras graph (layers, output
+# shapes, the layers each one is called on), the pipeline diagram runs the library's own
+# functions on a tone. Neither holds a list of boxes that could drift from the code.
+
+_ELEMENTWISE = ("ReLU", "LeakyReLU", "BatchNormalization", "Activation", "Dropout", "LayerNormalization")
+_RESHAPING = ("Flatten", "Reshape")
+
+
+@dataclass(frozen=True)
+class DiagramNode:
+    """One box of a model diagram: the layers drawn in it, what they do, and where it sits."""
+
+    key: str                   # the first layer's name: edges refer to boxes by it
+    label: str                 # the name written in the box
+    layers: tuple[str, ...]    # every layer drawn in this box, in order
+    kind: str                  # what the box does, e.g. "conv 3×3 /2, ReLU"
+    shape: tuple               # output shape of the box's last layer, without the batch axis
+    input_shape: tuple         # output shape of its first layer (differs where a Flatten or Reshape joined it)
+    depth: int                 # halvings of the input's height (spatial), or one below the deepest (vectors)
+    rank: int                  # longest path from the input: the row the box is drawn in
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """What :func:`plot_model` or :func:`plot_pipeline` drew: the figure, its boxes and its arrows.
+
+    ``edges`` are ``(from_key, to_key, kind)``; ``kind`` is ``"flow"``, or ``"skip"`` for an
+    arrow that jumps over rows (a skip connection).
+    """
+
+    figure: object
+    nodes: tuple
+    edges: tuple
+
+    def __repr__(self) -> str:  # a cell ending with a diagram shows the figure, not a dump of its boxes
+        return f"<Diagram: {len(self.nodes)} boxes, {len(self.edges)} arrows>"
+
+
+def _layer_parents(layer) -> list:
+    """The layers whose outputs ``layer`` is called on in a functional graph."""
+    if type(layer).__name__ == "InputLayer":
+        return []
+    inputs = layer.input
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    return [t._keras_history.operation for t in inputs]
+
+
+def _short_shape(shape) -> tuple:
+    return tuple(int(s) for s in shape[1:])
+
+
+def _layer_kind(layer) -> str:
+    """A few words for what one layer does, from its class and settings."""
+    cls = type(layer).__name__
+
+    def size(v):
+        v = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+        return "×".join(str(int(s)) for s in v)
+
+    def stride(v):
+        v = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+        if all(s == 1 for s in v):
+            return ""
+        return f" /{v[0]}" if len(set(v)) == 1 else f" /({', '.join(str(s) for s in v)})"
+
+    def filters(n):
+        return f"{n} filter{'s' if n != 1 else ''}"
+
+    if cls == "InputLayer":
+        text = "input"
+    elif cls == "Conv2D":
+        text = f"conv {size(layer.kernel_size)}{stride(layer.strides)}, {filters(layer.filters)}"
+    elif cls == "Conv2DTranspose":
+        text = f"up-conv {size(layer.kernel_size)}{stride(layer.strides).replace('/', '×')}, {filters(layer.filters)}"
+    elif cls == "MaxPooling2D":
+        text = f"max pool {size(layer.pool_size)}"
+    elif cls == "Dense":
+        text = f"dense, {layer.units} units"
+    elif cls == "Concatenate":
+        text = "concatenate (skip)"
+    elif cls == "Sampling":
+        text = "sample z = μ + σ·ε"
+    elif cls == "BatchNormalization":
+        text = "BatchNorm"
+    elif cls == "Activation":
+        text = getattr(layer.activation, "__name__", "activation")
+    else:
+        text = cls.lower() if cls in _RESHAPING else cls
+    activation = getattr(layer.activation, "__name__", "linear") if cls in ("Conv2D", "Conv2DTranspose", "Dense") else "linear"
+    if activation != "linear":
+        text += f", {'ReLU' if activation == 'relu' else activation}"
+    return text
+
+
+def _same_kind(a, b) -> bool:
+    """Two layers that do the same thing to the same shape (a U-Net level's pair of convolutions)."""
+    if type(a).__name__ != type(b).__name__ or type(a).__name__ not in ("Conv2D", "Conv2DTranspose", "Dense"):
+        return False
+    return _short_shape(a.output.shape) == _short_shape(b.output.shape) and _layer_kind(a) == _layer_kind(b)
+
+
+def _raw_graph(model) -> tuple[list, dict]:
+    """Every layer of ``model`` in graph order, and each layer's parents (by name).
+
+    A functional model is read from its own graph. A VAE of this library (a subclassed
+    model holding a functional ``encoder`` and ``decoder``) is the encoder's graph, its
+    ``sampling`` layer fed by the encoder's outputs, and the decoder's graph fed by it:
+    the wiring of :meth:`audiogen_lib.models.VAE.call`.
+    """
+    encoder, decoder = getattr(model, "encoder", None), getattr(model, "decoder", None)
+    if encoder is not None and decoder is not None and hasattr(model, "sampling"):
+        layers, parents = _raw_graph(encoder)
+        heads = [t._keras_history.operation.name for t in encoder.outputs]
+        sampling = model.sampling
+        layers.append(sampling)
+        parents[sampling.name] = heads
+        dec_layers, dec_parents = _raw_graph(decoder)
+        for layer in dec_layers:
+            p = dec_parents[layer.name]
+            parents[layer.name] = p if type(layer).__name__ != "InputLayer" else [sampling.name]
+        layers += dec_layers
+        return layers, parents
+    if not hasattr(model, "layers") or not getattr(model, "inputs", None):
+        raise AudiogenError(f"plot_model draws a functional Keras model or a VAE built by build_vae; "
+                            f"got {type(model).__name__}, which has no graph of layers to walk")
+    layers = list(model.layers)
+    names = {layer.name for layer in layers}
+    parents = {layer.name: [p.name for p in _layer_parents(layer) if p.name in names] for layer in layers}
+    return layers, parents
+
+
+def model_graph(model, *, collapse: bool = True) -> tuple[tuple, tuple]:
+    """The boxes and arrows of a diagram of ``model``: ``(nodes, edges)``, read from its layers.
+
+    Each Keras layer is drawn in exactly one box. With ``collapse`` a layer joins the box
+    of the one layer it is called on, when that layer feeds nothing else, if it is
+    element-wise (ReLU, BatchNorm, an activation), only reshapes (Flatten, Reshape), or
+    repeats the previous layer's operation on the same shape (a U-Net level's two
+    convolutions). A VAE's decoder input joins the sampling box that feeds it.
+
+    ``edges`` are ``(from_key, to_key, kind)`` with ``kind`` ``"skip"`` where the arrow jumps
+    over rows of the diagram (a skip connection), otherwise ``"flow"``.
+
+    Notebook: notebooks/07_training_unet.ipynb
+    """
+    layers, parents = _raw_graph(model)
+    by_name = {layer.name: layer for layer in layers}
+    children: dict[str, list[str]] = {layer.name: [] for layer in layers}
+    for name, ps in parents.items():
+        for p in ps:
+            children[p].append(name)
+
+    box_of: dict[str, str] = {}           # layer name -> key of its box
+    members: dict[str, list[str]] = {}    # box key -> its layers
+    for layer in layers:
+        name, cls = layer.name, type(layer).__name__
+        ps = parents[name]
+        joined = False
+        if collapse and len(ps) == 1 and len(children[ps[0]]) == 1:
+            key = box_of[ps[0]]
+            last = by_name[members[key][-1]]
+            head = by_name[members[key][0]]
+            parent_cls = type(by_name[ps[0]]).__name__
+            if ((cls in _ELEMENTWISE or cls in _RESHAPING) and type(head).__name__ != "InputLayer"
+                    or cls == "InputLayer" and parent_cls == "Sampling"
+                    or _same_kind(last, layer) and all(_same_kind(head, by_name[m]) for m in members[key])):
+                members[key].append(name)
+                box_of[name] = key
+                joined = True
+        if not joined:
+            members[name] = [name]
+            box_of[name] = name
+
+    def output_shape(layer) -> tuple:
+        if type(layer).__name__ == "Sampling":
+            return _short_shape(layer.output.shape) if hasattr(layer, "output") else ()
+        out = layer.output
+        return _short_shape((out[0] if isinstance(out, (list, tuple)) else out).shape)
+
+    input_height = next(_short_shape(layer.output.shape)[0] for layer in layers
+                        if type(layer).__name__ == "InputLayer" and len(_short_shape(layer.output.shape)) == 3)
+
+    def spatial_depth(shape) -> int | None:
+        if len(shape) != 3:
+            return None
+        return int(round(np.log2(input_height / shape[0])))
+
+    edges, seen = [], set()
+    for name in box_of:
+        for p in parents[name]:
+            a, b = box_of[p], box_of[name]
+            if a != b and (a, b) not in seen:
+                seen.add((a, b))
+                edges.append((a, b))
+    rank: dict[str, int] = {}
+    for key in members:                    # layers come in graph order, so parents are ranked first
+        rank[key] = max((rank[a] + 1 for a, b in edges if b == key), default=0)
+
+    shapes, depths = {}, {}
+    for key, names in members.items():
+        head_shape = output_shape(by_name[names[0]])
+        if type(by_name[names[0]]).__name__ == "Sampling":
+            head_shape = output_shape(by_name[parents[names[0]][0]])
+        shapes[key] = (head_shape, output_shape(by_name[names[-1]]) if len(names) > 1 else head_shape)
+        depths[key] = spatial_depth(head_shape)
+    deepest = max((d for d in depths.values() if d is not None), default=0)
+
+    nodes = []
+    for key, names in members.items():
+        head = by_name[names[0]]
+        same = [names[0]]                  # the head, and the layers that repeat it
+        for n in names[1:]:
+            if not _same_kind(head, by_name[n]):
+                break
+            same.append(n)
+        kind = _layer_kind(head) if len(same) == 1 else f"{len(same)} × {_layer_kind(head)}"
+        extra = [_layer_kind(by_name[n]) for n in names[len(same):]
+                 if type(by_name[n]).__name__ != "InputLayer"]
+        kind = ", ".join([kind] + extra)
+        if len(same) > 1:
+            prefix = os.path.commonprefix(same)
+            label = prefix + "/".join(n[len(prefix):] for n in same)
+        else:
+            label = key
+        if type(head).__name__ == "Sampling" and len(names) > 1:
+            label = f"{key} → {names[-1]}"
+        d = depths[key]
+        nodes.append(DiagramNode(key=key, label=label, layers=tuple(names), kind=kind, shape=shapes[key][1],
+                                 input_shape=shapes[key][0], depth=deepest + 1 if d is None else d, rank=rank[key]))
+    typed = tuple((a, b, "skip" if rank[b] - rank[a] > 1 else "flow") for a, b in edges)
+    return tuple(nodes), typed
+
+
+def _shape_text(shape) -> str:
+    return " × ".join(f"{s:,}" for s in shape) if shape else ""
+
+
+def plot_model(model, *, collapse: bool = True, title: str | None = None, box_width: float | None = None,
+               indent: float = 0.5, row_height: float = 0.5) -> Diagram:
+    """Draw ``model`` from its own layers: one box per layer (or per collapsed group), top to bottom.
+
+    Each box gives the layer's name and output shape (height × width × channels), and
+    what it does. Rows follow the graph; each box is indented by how many times the
+    input's height has been halved, so an encoder steps right and a decoder steps back
+    left, and a U-Net's skip connections (orange, on the left) join boxes at the same depth.
+    Vectors (dense layers, the latent code) sit one step deeper than the deepest map.
+    Matplotlib only: no graphviz. Returns a :class:`Diagram` with the figure and what
+    was drawn (see :func:`model_graph` for the rules).
+
+    Notebook: notebooks/03_vae_theory.ipynb, notebooks/06_training_vae.ipynb, notebooks/07_training_unet.ipynb
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    nodes, edges = model_graph(model, collapse=collapse)
+    heads = {n.key: f"{n.label}  ·  {_shape_text(n.shape)}" for n in nodes}
+    for n in nodes:
+        if n.input_shape != n.shape:       # a box that reshapes: both shapes
+            heads[n.key] = f"{n.label}  ·  {_shape_text(n.input_shape)} → {_shape_text(n.shape)}"
+    if box_width is None:                  # wide enough for the longest line (DejaVu Sans, about 0.55 em a character)
+        box_width = max(1.6, 0.2 + max(max(0.061 * len(heads[n.key]), 0.054 * len(n.kind)) for n in nodes))
+    n_rows = 1 + max(n.rank for n in nodes)
+    sharing: dict[int, list] = {}          # boxes that share a row (a VAE's mu and log_var) stand side by side
+    for n in nodes:
+        sharing.setdefault(n.rank, []).append(n)
+    pos = {}
+    for row, group in sharing.items():
+        for j, n in enumerate(group):
+            pos[n.key] = (n.depth * indent + (j - (len(group) - 1) / 2) * (box_width + 0.2), -row * row_height)
+    xs = [x for x, _ in pos.values()]
+    left, right = min(xs) - box_width / 2 - (0.45 if any(k == "skip" for *_, k in edges) else 0.05), \
+        max(xs) + box_width / 2 + 0.05
+    height = n_rows * row_height + (0.3 if title else 0.0)
+    fig, ax = plt.subplots(figsize=(right - left, height), dpi=DPI)
+    fig.subplots_adjust(0, 0, 1, 1 - (0.3 / height if title else 0))
+    ax.set(xlim=(left, right), ylim=(-(n_rows - 0.5) * row_height, 0.5 * row_height))
+    ax.axis("off")
+    h = 0.76 * row_height
+    colours = {"input": "#e8e8e8", "conv": "#dbe9f6", "up-conv": "#dff0d8", "max pool": "#fdebd0",
+               "dense": "#f2e0f5", "sample": "#fff3b0", "concatenate": "#fde0dd"}
+    for n in nodes:
+        x, y = pos[n.key]
+        kind = n.kind.split(" × ", 1)[-1] if n.kind[:1].isdigit() else n.kind
+        face = next((c for k, c in colours.items() if kind.startswith(k)), "#f4f4f4")
+        ax.add_patch(FancyBboxPatch((x - box_width / 2, y - h / 2), box_width, h,
+                                    boxstyle="round,pad=0,rounding_size=0.05", facecolor=face, edgecolor="0.35", lw=0.8))
+        ax.text(x, y + h * 0.2, heads[n.key], ha="center", va="center", fontsize=7.5, weight="bold")
+        ax.text(x, y - h * 0.22, n.kind, ha="center", va="center", fontsize=7)
+    arrow = dict(arrowstyle="-|>", mutation_scale=8, lw=0.8, shrinkA=0, shrinkB=0)
+    for a, b, kind in edges:
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        if kind == "flow":
+            ax.annotate("", xy=(xb, yb + h / 2), xytext=(xa, ya - h / 2), arrowprops=dict(arrow, color="0.3"))
+        else:  # out of the left side, down, and into the left side of the box it joins
+            xl = min(xa, xb) - box_width / 2 - 0.2
+            ax.plot([xa - box_width / 2, xl, xl], [ya, ya, yb], color="C1", lw=1.2)
+            ax.annotate("", xy=(xb - box_width / 2, yb), xytext=(xl, yb), arrowprops=dict(arrow, color="C1", lw=1.2))
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return Diagram(fig, nodes, edges)
+
+
+def pipeline(config: FeatureConfig | str = "paper", *, model=None, seconds: float = 0.5, n_iter: int | None = 1,
+             method: str | None = None) -> list[tuple]:
+    """Run the library's own pipeline on a tone and return each step: ``(function, what, result)``.
+
+    wav file -> :func:`~audiogen_lib.features.load_audio` -> ``fix_length`` -> ``stft_magnitude``
+    -> ``amplitude_to_db`` -> ``normalise`` -> the model (``model.predict``, or the image
+    itself when no model is given) -> ``denormalise`` -> ``db_to_amplitude`` ->
+    ``restore_nyquist`` -> :func:`~audiogen_lib.reconstruction.magnitude_to_audio` (the library's
+    default ``method`` unless one is given; ``n_iter`` iterations, ``None`` for the method's own). The tone is a
+    440 Hz sine written as a wav at 8 kHz (the dataset's rate), so every step really runs;
+    ``function`` is the function object, so renaming one breaks this, not a picture.
+    The composition is the one :func:`~audiogen_lib.features.waveform_to_features` and
+    :func:`~audiogen_lib.reconstruction.features_to_audio` compute (tests/test_display.py checks it).
+
+    Notebook: notebooks/05_data_pipeline.ipynb
+    """
+    import tempfile
+
+    import soundfile as sf
+
+    from . import features as F
+    from .reconstruction import DEFAULT_METHOD, magnitude_to_audio
+
+    config = get_config(config)
+    t = np.arange(int(seconds * 8000)) / 8000
+    with tempfile.TemporaryDirectory(prefix="audiogen-pipeline-") as tmp:
+        path = f"{tmp}/tone.wav"
+        sf.write(path, 0.5 * np.sin(2 * np.pi * 440.0 * t), 8000, subtype="PCM_16")
+        steps = [(F.load_audio, f"read and resample to {config.sr:,} Hz", F.load_audio(path, sr=config.sr))]
+    y = F.fix_length(steps[-1][2], config=config)
+    steps.append((F.fix_length, f"pad or trim to {config.duration} s", y))
+    S = F.stft_magnitude(y, config=config)
+    steps.append((F.stft_magnitude, f"|STFT|, n_fft {config.n_fft}, hop {config.hop_length}"
+                  + ("\nthe Nyquist row dropped" if config.drop_nyquist else ""), S))
+    S_db = F.amplitude_to_db(S, config=config)
+    steps.append((F.amplitude_to_db, f"decibels, floored\n{config.top_db:g} dB below the peak", S_db))
+    x, db_min, db_max = F.normalise(S_db, config=config)
+    steps.append((F.normalise, "min-max to [0, 1]", x))
+    if model is not None:
+        x_hat = np.asarray(model.predict(x[None, ..., None], verbose=0))[0, ..., 0]
+        steps.append((model.predict, f"the model: {model.name}", x_hat))
+    else:
+        x_hat = x
+        steps.append((None, "the model (VAE or U-Net)", x_hat))
+    S_db_hat = F.denormalise(x_hat, db_min, db_max)
+    steps.append((F.denormalise, "to dB with the clip's range", S_db_hat))
+    S_hat = F.db_to_amplitude(S_db_hat)
+    steps.append((F.db_to_amplitude, "dB to amplitude", S_hat))
+    S_full = F.restore_nyquist(S_hat, config=config)
+    steps.append((F.restore_nyquist, "Nyquist row put back (zeros)" if config.drop_nyquist else "no row was dropped",
+                  S_full))
+    method = method or DEFAULT_METHOD
+    steps.append((magnitude_to_audio, f"phase and inverse STFT:\nmethod {method!r}",
+                  magnitude_to_audio(S_full, config=config, method=method, n_iter=n_iter)))
+    return steps
+
+
+def _function_name(fn) -> str:
+    if fn is None:
+        return "model.predict"
+    module = getattr(fn, "__module__", "") or ""
+    if module.startswith("audiogen_lib."):
+        return f"{module.split('.')[-1]}.{fn.__name__}"
+    return getattr(fn, "__qualname__", getattr(fn, "__name__", str(fn)))
+
+
+def _pipeline_shape(shape) -> str:
+    return f"{shape[0]:,} samples" if len(shape) == 1 else _shape_text(shape)
+
+
+def plot_pipeline(config: FeatureConfig | str = "paper", *, model=None, title: str | None = None) -> Diagram:
+    """Draw the pipeline from a wav file to the model and back to a waveform, from :func:`pipeline`.
+
+    Every box names the library function that does the step, what it does, and the shape
+    of what it returned in a real run on a tone with ``config``: the forward steps run left
+    to right on top, the model sits at the turn, and the way back runs right to left below,
+    each inverse under the step it undoes. Returns a :class:`Diagram` whose nodes are
+    ``(function name, what it does, shape)`` and whose edges join consecutive steps.
+
+    Notebook: notebooks/05_data_pipeline.ipynb
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    steps = pipeline(config, model=model)
+    nodes = tuple((_function_name(fn), what, tuple(np.shape(out))) for fn, what, out in steps)
+    forward = next(i for i, (fn, _, _) in enumerate(steps) if fn is None or fn == getattr(model, "predict", 0))
+    n_cols = forward                         # the forward steps; the model turns; the way back, one fewer
+    w, h, gap, vgap, margin = 1.6, 0.8, 0.2, 0.3, 0.55
+    width = 2 * margin + n_cols * w + (n_cols - 1) * gap
+    height = 3 * h + 2 * vgap + 0.1 + (0.3 if title else 0)
+    fig, ax = plt.subplots(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(0, 0, 1, 1 - (0.3 / height if title else 0))
+    ax.set(xlim=(0, width), ylim=(-2 * (h + vgap) - h / 2 - 0.05, h / 2 + 0.05))
+    ax.axis("off")
+
+    def column(c):
+        return margin + c * (w + gap) + w / 2
+
+    pos = []
+    for i in range(len(nodes)):
+        if i < forward:
+            pos.append((column(i), 0.0))
+        elif i == forward:
+            pos.append((column(n_cols - 1), -(h + vgap)))
+        else:
+            pos.append((column(n_cols - 1 - (i - forward - 1)), -2 * (h + vgap)))
+    for i, (name, what, shape) in enumerate(nodes):
+        x, y = pos[i]
+        face = "#fff3b0" if i == forward else ("#dbe9f6" if i < forward else "#dff0d8")
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.06",
+                                    facecolor=face, edgecolor="0.35", lw=0.8))
+        ax.text(x, y + 0.25, name, ha="center", va="center", fontsize=6.5, family="monospace", weight="bold")
+        ax.text(x, y + 0.02, what, ha="center", va="center", fontsize=6.5, linespacing=1.1)
+        ax.text(x, y - 0.25, _pipeline_shape(shape), ha="center", va="center", fontsize=7, color="0.25")
+    arrow = dict(arrowstyle="-|>", mutation_scale=8, lw=0.8, color="0.3", shrinkA=1, shrinkB=1)
+    edges = []
+    for i in range(len(nodes) - 1):
+        (xa, ya), (xb, yb) = pos[i], pos[i + 1]
+        if ya == yb:
+            sign = 1 if xb > xa else -1
+            ax.annotate("", xy=(xb - sign * w / 2, yb), xytext=(xa + sign * w / 2, ya), arrowprops=arrow)
+        else:
+            ax.annotate("", xy=(xb, yb + h / 2), xytext=(xa, ya - h / 2), arrowprops=arrow)
+        edges.append((nodes[i][0], nodes[i + 1][0], "flow"))
+    (x0, y0), (x1, y1) = pos[0], pos[-1]
+    ax.annotate("wav file", xy=(x0 - w / 2, y0), xytext=(x0 - w / 2 - margin + 0.05, y0), fontsize=7.5,
+                ha="left", va="center", arrowprops=arrow)
+    ax.annotate("", xy=(x1 - w / 2 - margin + 0.05, y1), xytext=(x1 - w / 2, y1), arrowprops=arrow)
+    ax.text(x1 - w / 2 - margin + 0.05, y1 + 0.06, "sound", fontsize=7.5, ha="left", va="bottom")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return Diagram(fig, nodes, tuple(edges))

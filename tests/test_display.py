@@ -218,3 +218,90 @@ def test_latent_explorer_shows_the_mean_latent_then_moves_along_principal_direct
         display.latent_explorer(vae, latents, config=config, n_components=7)
     with pytest.raises(AudiogenError, match="latent_dim"):
         display.latent_explorer(vae, latents[0], config=config)
+
+
+# --- diagrams drawn from the models' own layers ---------------------------------------------------
+
+
+def _boxes(diagram):
+    """The box patches a diagram drew (FancyBboxPatch), one per node."""
+    from matplotlib.patches import FancyBboxPatch
+
+    return [p for p in diagram.figure.axes[0].patches if isinstance(p, FancyBboxPatch)]
+
+
+def _all_layers(model):
+    if hasattr(model, "encoder"):
+        return [layer.name for layer in model.encoder.layers] + [model.sampling.name] + \
+               [layer.name for layer in model.decoder.layers]
+    return [layer.name for layer in model.layers]
+
+
+def test_plot_model_draws_every_vae_layer_once_in_graph_order():
+    from audiogen_lib import models
+
+    vae = models.build_vae(preset="fast")
+    d = display.plot_model(vae, title="VAE")
+    drawn = [name for n in d.nodes for name in n.layers]
+    assert sorted(drawn) == sorted(_all_layers(vae)) and len(drawn) == len(set(drawn))
+    assert len(_boxes(d)) == len(d.nodes)
+    texts = " ".join(t.get_text() for t in d.figure.axes[0].texts)
+    assert all(n.label in texts for n in d.nodes)
+    keys = {n.key: n for n in d.nodes}
+    # the encoder's two heads feed the sampling box, which feeds the decoder
+    assert {("mu", "sampling"), ("log_var", "sampling"), ("sampling", "dec_dense")} <= {(a, b) for a, b, _ in d.edges}
+    assert keys["sampling"].layers == ("sampling", "z") and keys["mu"].rank == keys["log_var"].rank
+    assert keys["mu"].shape == (vae.latent_dim,) and keys["enc_conv0"].shape == (128, 32, 16)
+    assert not [e for e in d.edges if e[2] == "skip"]
+    # without collapsing, one box per layer
+    assert len(display.model_graph(vae, collapse=False)[0]) == len(_all_layers(vae))
+
+
+@pytest.mark.parametrize("skips", [True, False])
+def test_plot_model_draws_the_unet_skip_connections_exactly_where_the_model_has_them(skips):
+    import keras
+
+    from audiogen_lib import models
+
+    unet = models.build_unet(preset="fast", skip_connections=skips)
+    d = display.plot_model(unet)
+    drawn = [name for n in d.nodes for name in n.layers]
+    assert sorted(drawn) == sorted(_all_layers(unet)) and len(drawn) == len(set(drawn))
+    box_of = {name: n.key for n in d.nodes for name in n.layers}
+    concats = [layer for layer in unet.layers if isinstance(layer, keras.layers.Concatenate)]
+    skip_edges = {(a, b) for a, b, kind in d.edges if kind == "skip"}
+    expected = {(box_of[t._keras_history.operation.name], box_of[layer.name])
+                for layer in concats for t in layer.input[1:]}        # the encoder's maps joined in
+    assert skip_edges == expected
+    assert len(concats) == (2 if skips else 0) and len(skip_edges) == len(concats)
+    # a skip edge joins two boxes at the same depth, and the figure draws one orange route for each
+    depth = {n.key: n.depth for n in d.nodes}
+    assert all(depth[a] == depth[b] for a, b in skip_edges)
+    assert len(d.figure.axes[0].lines) == len(skip_edges)
+
+
+def test_plot_model_refuses_what_has_no_graph():
+    with pytest.raises(AudiogenError, match="functional"):
+        display.plot_model(object())
+
+
+def test_pipeline_is_the_library_pipeline_step_by_step(config):
+    from audiogen_lib import features, reconstruction
+
+    steps = display.pipeline(config, n_iter=1)
+    names = [fn.__name__ if fn is not None else None for fn, _, _ in steps]
+    assert names == ["load_audio", "fix_length", "stft_magnitude", "amplitude_to_db", "normalise", None,
+                     "denormalise", "db_to_amplitude", "restore_nyquist", "magnitude_to_audio"]
+    out = {name: value for name, (_, _, value) in zip(names, steps)}
+    y = out["fix_length"]
+    x, lo, hi = features.waveform_to_features(y, config=config)
+    np.testing.assert_allclose(out["normalise"], x[..., 0], atol=1e-6)
+    np.testing.assert_allclose(out["restore_nyquist"], features.features_to_magnitude(x, config=config, db_min=lo,
+                                                                                      db_max=hi), rtol=1e-5)
+    np.testing.assert_allclose(out["magnitude_to_audio"], reconstruction.features_to_audio(x, config=config, db_min=lo,
+                                                                                         db_max=hi, n_iter=1), atol=1e-5)
+    d = display.plot_pipeline(config)
+    assert [n[0] for n in d.nodes][:3] == ["features.load_audio", "features.fix_length", "features.stft_magnitude"]
+    assert d.nodes[-1][0] == "reconstruction.magnitude_to_audio" and d.nodes[-1][2] == (config.n_samples,)
+    assert reconstruction.DEFAULT_METHOD in d.nodes[-1][1]
+    assert len(_boxes(d)) == len(d.nodes) == len(d.edges) + 1
