@@ -126,3 +126,88 @@ def test_bad_settings_are_refused(tmp_path):
     (tmp_path / "junk.keras").write_bytes(b"not a zip")
     with pytest.raises(AudiogenError, match="not a model saved by audiogen"):
         load_model(tmp_path / "junk.keras")
+
+
+# --- a model refuses features it was not trained on ---------------------------------------------
+
+def _feature_set(config, normalisation="clip", n=2):
+    import dataclasses
+
+    from audiogen_lib.config import get_config
+    from audiogen_lib.features import FeatureSet
+
+    config = get_config(config) if not dataclasses.is_dataclass(config) else config
+    x = np.random.default_rng(0).random((n, *config.shape), dtype=np.float32)
+    return FeatureSet(config, normalisation, x, np.zeros(n), np.ones(n), np.zeros((n, config.n_samples)), [])
+
+
+@pytest.fixture(scope="module")
+def saved_unet(tmp_path_factory):
+    unet = build_unet(SHAPE, filters=(8, 16))
+    return save_model(unet, tmp_path_factory.mktemp("m") / "unet.keras", config="paper", card={"epochs": 1})
+
+
+def test_model_carries_its_config_and_normalisation(saved_unet):
+    from audiogen_lib.models import predict, weights_sha256
+
+    model = load_model(saved_unet)
+    assert model.feature_config.name == "paper" and model.normalisation == "clip"
+    assert model.weights_sha256 == weights_sha256(model)
+    out = predict(model, _feature_set("paper"))
+    assert out.shape == (2, *SHAPE)
+
+
+def test_model_refuses_features_of_another_config(saved_unet):
+    """paper and native8k images have the same shape (256 x 64): only the config tells them apart."""
+    import dataclasses
+
+    from audiogen_lib.config import CONFIGS
+    from audiogen_lib.models import check_features, predict
+
+    model = load_model(saved_unet)
+    native = _feature_set("native8k")
+    assert native.x.shape[1:] == SHAPE
+    with pytest.raises(AudiogenError, match=r"trained on features of config 'paper'.*made with config 'native8k'"):
+        predict(model, native)
+    with pytest.raises(AudiogenError, match=r"config 'paper'.*config 'native8k'"):
+        predict(model, native.x, config="native8k")     # a plain array, said to be native8k
+    with pytest.raises(AudiogenError, match=r"'clip' normalisation.*'global' normalisation"):
+        check_features(model, _feature_set("paper", "global"))
+    quieter = dataclasses.replace(CONFIGS["paper"], top_db=60.0)  # same name, another setting
+    with pytest.raises(AudiogenError, match="differ in top_db"):
+        check_features(model, config=quieter)
+    with pytest.raises(AudiogenError, match="say which features these are"):
+        predict(model, native.x)                         # an array that does not say where it came from
+    with pytest.raises(AudiogenError, match="does not say which features it was trained on"):
+        predict(build_unet(SHAPE, filters=(8, 16)), native)
+
+
+def test_load_refuses_weights_that_do_not_match_their_sha256(saved_unet, tmp_path):
+    import json
+    import zipfile
+
+    from audiogen_lib.models import weights_sha256
+
+    model = load_model(saved_unet)
+    good = model.weights_sha256
+    # a file whose weights were changed after its card recorded their hash
+    other = build_unet(SHAPE, filters=(8, 16))
+    other.set_weights([w + 0.01 for w in model.get_weights()])
+    altered = save_model(other, tmp_path / "altered.keras", config="paper", card={"weights_sha256": good})
+    with pytest.raises(AudiogenError, match=f"do not match the card inside .*altered.keras.*{weights_sha256(other)}.*{good}"):
+        load_model(altered)
+    # the hash save_model records is checked too, card or not
+    tampered = tmp_path / "tampered.keras"
+    with zipfile.ZipFile(saved_unet) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "audiogen.json":
+                info = json.loads(data)
+                info["weights_sha256"] = "0" * 64
+                data = json.dumps(info).encode()
+            dst.writestr(item, data)
+    with pytest.raises(AudiogenError, match=f"the sha256 recorded in .*tampered.keras.*{good}.*{'0' * 64}"):
+        load_model(tampered)
+    with pytest.raises(AudiogenError, match="shipped card says"):
+        load_model(saved_unet, expected_sha256="f" * 64, expected_from="the shipped card")
+    assert load_model(saved_unet, expected_sha256=good).weights_sha256 == good

@@ -1,13 +1,16 @@
-"""Every shipped model reloads with safe_mode and still scores what its card says."""
+"""Every shipped model reloads with safe_mode, is the file its card describes (weights' sha256),
+and still scores what its card says."""
 
+import json
 import os
+import shutil
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from audiogen_lib import pretrained  # noqa: E402
+from audiogen_lib import AudiogenError, pretrained  # noqa: E402
 from audiogen_lib.features import load_features  # noqa: E402
 from audiogen_lib.training import reconstruction_rmse  # noqa: E402
 
@@ -23,24 +26,53 @@ def test_models_are_shipped_within_budget():
 
 
 @pytest.mark.parametrize("name", SHIPPED)
+def test_every_card_records_the_weights_sha256(name):
+    """Each card names the exact weights it describes, and the shipped file holds them."""
+    from audiogen_lib.models import weights_sha256
+
+    kind, config = name.rsplit("_", 1)
+    card = pretrained.card(kind, config)
+    assert len(card.get("weights_sha256", "")) == 64, (
+        f"{name}.json records no weights_sha256: retrain and ship it with "
+        f"`audiogen train {kind.replace('_noskip', '')} --config {config} --profile paper --ship`")
+    model = pretrained.load_pretrained(kind, config)  # raises if the file does not match the card
+    assert weights_sha256(model) == card["weights_sha256"] == model.weights_sha256
+
+
+def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path, monkeypatch):
+    """A shipped file swapped or altered after its card was written: loading names both."""
+    name = SHIPPED[0]
+    shutil.copyfile(pretrained.HERE / f"{name}.keras", tmp_path / f"{name}.keras")
+    card = json.loads((pretrained.HERE / f"{name}.json").read_text())
+    card["weights_sha256"] = "0" * 64
+    (tmp_path / f"{name}.json").write_text(json.dumps(card))
+    monkeypatch.setattr(pretrained, "HERE", tmp_path)
+    kind, config = name.rsplit("_", 1)
+    with pytest.raises(AudiogenError, match=rf"{name}.keras do not match its card .*{name}.json.*says 0{{64}}"):
+        pretrained.load_pretrained(kind, config)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_model_matches_its_card(name):
     kind, config = name.rsplit("_", 1)
     model = pretrained.load_pretrained(kind, config)
     card = model.card
     assert card == pretrained.card(kind, config)
     assert model.feature_config.to_dict() == card["feature_config"]
-    assert card["profile"] == "paper" and card["split"]["train"] == 2700
-    assert card["command"].startswith("audiogen train")
+    assert model.normalisation == card["normalisation"]["mode"] == "clip"
+    assert card["profile"] == "paper" and card["command"].startswith("audiogen train")
+    assert {k: v["takes"] for k, v in card["split"].items()} == {"train": "10-49", "validation": "5-9", "test": "0-4"}
+    assert card["split"]["train"]["clips"] == 2400
+    validation = load_features("validation", config=config)
     test = load_features("test", config=config)
     batch = card["hyperparameters"]["batch_size"]
     if kind == "classifier":
-        x, y = test.x, test.digits
-        loss = model.evaluate(x, y, batch_size=batch, verbose=0, return_dict=True)["loss"]
-        accuracy = float(np.mean(model.predict(x, verbose=0).argmax(-1) == y))
+        loss = model.evaluate(validation.x, validation.digits, batch_size=batch, verbose=0, return_dict=True)["loss"]
+        accuracy = float(np.mean(model.predict(test.x, verbose=0).argmax(-1) == test.digits))
         assert accuracy == pytest.approx(card["final"]["test_accuracy"], abs=0.01)
-        assert accuracy >= 0.98
+        assert accuracy >= 0.97
     else:
-        args = (test.x,) if kind == "vae" else (test.x, test.x)
+        args = (validation.x,) if kind == "vae" else (validation.x, validation.x)
         loss = model.evaluate(*args, batch_size=batch, verbose=0, return_dict=True)["loss"]
         assert reconstruction_rmse(model, test.x) == pytest.approx(card["final"]["test_rmse"], rel=0.01)
     assert loss == pytest.approx(card["final"]["val_loss"], rel=0.01)

@@ -9,7 +9,7 @@ Public names
 ------------
 available        names of the shipped models, e.g. ``["unet_paper", "vae_native8k", ...]``
 load_pretrained  ``load_pretrained("unet", config="paper")`` -> a Keras model ready to use
-card             the card of a shipped model, without loading it
+card             the card of a shipped model, without loading it (``weights_sha256`` is checked on loading)
 model_path       where a shipped model's ``.keras`` file lies
 
 Notebook: notebooks/06_training_vae.ipynb
@@ -47,8 +47,14 @@ def card(kind: str, config: str = "paper") -> dict:
 def load_pretrained(kind: str, config: str = "paper"):
     """The shipped ``kind`` (``"vae"``, ``"unet"``, ``"unet_noskip"``, ``"classifier"``) for ``config``.
 
-    The model carries ``feature_config`` and ``card`` attributes and is compiled for ``evaluate``.
+    The model carries ``feature_config``, ``normalisation`` and ``card`` attributes and is
+    compiled for ``evaluate``. Its weights must hash to the ``weights_sha256`` of its card
+    (``<name>.json``) where the card records one; a file that does not raises
+    :class:`AudiogenError` naming both.
     """
     from ..models import load_model
 
-    return load_model(model_path(kind, config))
+    path = model_path(kind, config)
+    card_path = path.with_suffix(".json")
+    expected = json.loads(card_path.read_text()).get("weights_sha256") if card_path.is_file() else None
+    return load_model(path, expected_sha256=expected, expected_from=f"its card {card_path}")
