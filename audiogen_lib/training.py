@@ -31,7 +31,8 @@ import numpy as np
 from .config import FeatureConfig, Profile, get_config, get_profile
 from .errors import AudiogenError
 
-KINDS = ("vae", "unet", "classifier")
+KINDS = ("vae", "unet", "classifier", "vae_gen", "cvae")
+GENERATIVE = ("vae_gen", "cvae")  # the VAEs trained to generate (models/generative.py); cvae reads the digit
 
 # Per kind: learning rate, early stopping (patience, min_delta on the validation loss) and batch size.
 # The VAE's min_delta is an RMSE improvement; it is multiplied by alpha to compare with its loss.
@@ -39,7 +40,12 @@ DEFAULTS = {
     "vae": dict(learning_rate=1e-3, patience=10, min_delta=1e-4, batch_size=64),
     "unet": dict(learning_rate=1e-3, patience=3, min_delta=1e-4, batch_size=64),
     "classifier": dict(learning_rate=1e-3, patience=10, min_delta=0.0, batch_size=64),
+    # min_delta in nats per clip (the loss is a negative log-likelihood)
+    "vae_gen": dict(learning_rate=1e-3, patience=10, min_delta=1.0, batch_size=64),
+    "cvae": dict(learning_rate=1e-3, patience=10, min_delta=1.0, batch_size=64),
 }
+# The generative VAEs' objective (models/generative.py); chosen on validation, see the card.
+GENERATIVE_DEFAULTS = dict(beta=1.0, free_bits=0.0, warmup_epochs=10)
 
 
 def set_seed(seed: int = 0, *, deterministic: bool = True) -> None:
@@ -112,7 +118,7 @@ def _time_limit_callback(max_seconds: float):
     return TimeLimit()
 
 
-def reconstruction_rmse(model, x: np.ndarray, *, batch_size: int = 128) -> float:
+def reconstruction_rmse(model, x: np.ndarray, *, digits: np.ndarray | None = None, batch_size: int = 128) -> float:
     """``sqrt(mean((x - model(x))**2))`` over every pixel of every clip; VAEs decode ``mu``.
 
     This is the ``test_rmse`` of a model card. The losses Keras logs while training
@@ -120,7 +126,7 @@ def reconstruction_rmse(model, x: np.ndarray, *, batch_size: int = 128) -> float
     over clips of each clip's own RMSE, which is slightly smaller (0.0385 against 0.0391
     for the shipped VAE).
     """
-    x_hat = model.predict(x, batch_size=batch_size, verbose=0)
+    x_hat = model.predict(x if digits is None else (x, digits), batch_size=batch_size, verbose=0)
     return float(np.sqrt(np.mean((x - x_hat) ** 2, dtype=np.float64)))
 
 
@@ -135,9 +141,15 @@ class TrainingRun:
     extras: dict = field(default_factory=dict)
 
 
-def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstruction, skip_connections, seed):
+def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstruction, skip_connections, seed,
+           generative=None):
     from .models import build_classifier, build_unet, build_vae
 
+    if kind in GENERATIVE:
+        from .models.generative import build_generative_vae
+
+        return build_generative_vae(config.shape, preset=preset, beta=generative["beta"],
+                                    free_bits=generative["free_bits"], n_classes=10 if kind == "cvae" else 0, seed=seed)
     if kind == "vae":
         return build_vae(config.shape, preset=preset, alpha=alpha, reconstruction=reconstruction, seed=seed)
     if kind == "unet":
@@ -148,8 +160,10 @@ def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstructi
 def _datasets(kind, train, validation, batch_size, seed):
     import tensorflow as tf
 
-    if kind == "classifier":
+    if kind in ("classifier", "cvae"):
         tr, va = (train.x, train.digits), (validation.x, validation.digits)
+        if kind == "cvae":  # both are inputs: one element, no target
+            tr, va = (tr,), (va,)
     elif kind == "unet":
         tr, va = (train.x, train.x), (validation.x, validation.x)
     else:
@@ -185,8 +199,9 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
           batch_size: int | None = None, learning_rate: float | None = None, patience: int | None = None,
           min_delta: float | None = None, max_seconds: float | None = None, alpha: float = 1_000_000.0,
           reconstruction: str = "rmse", skip_connections: bool = True, seed: int = 0,
+          beta: float | None = None, free_bits: float | None = None, warmup_epochs: int | None = None,
           out_dir: str | os.PathLike | None = None, verbose="auto", deterministic: bool = True) -> TrainingRun:
-    """Train a ``kind`` (``"vae"``, ``"unet"`` or ``"classifier"``) on the training split (takes 10-49).
+    """Train a ``kind`` (``"vae"``, ``"unet"``, ``"classifier"``, ``"vae_gen"``, ``"cvae"``) on the training split (takes 10-49).
 
     The validation split (takes 5-9) chooses: early stopping watches its loss and the
     weights of the epoch with the lowest validation loss are kept. The test split (takes
@@ -207,8 +222,10 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
     config = get_config(config)
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
     d = DEFAULTS[kind]
-    epochs = epochs or {"vae": profile.vae_epochs, "unet": profile.unet_epochs,
-                        "classifier": profile.classifier_epochs}[kind]
+    epochs = epochs or {"vae": profile.vae_epochs, "unet": profile.unet_epochs, "classifier": profile.classifier_epochs,
+                        "vae_gen": profile.vae_epochs, "cvae": profile.vae_epochs}[kind]
+    generative = {k: v if v is not None else GENERATIVE_DEFAULTS[k]
+                  for k, v in dict(beta=beta, free_bits=free_bits, warmup_epochs=warmup_epochs).items()}
     batch_size = batch_size or d["batch_size"]
     learning_rate = learning_rate or d["learning_rate"]
     patience = d["patience"] if patience is None else patience
@@ -220,9 +237,9 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
     train_set = load_features("train", config=config).subset(n_train, seed=seed)
     validation_set = load_features("validation", config=config).subset(n_test, seed=seed)
     model = _build(kind, config, preset, alpha=alpha, reconstruction=reconstruction,
-                   skip_connections=skip_connections, seed=seed)
+                   skip_connections=skip_connections, seed=seed, generative=generative)
     optimizer = keras.optimizers.Adam(learning_rate)
-    if kind == "vae":
+    if kind in ("vae", *GENERATIVE):
         model.compile(optimizer=optimizer)
     elif kind == "unet":
         from .models import rmse
@@ -241,9 +258,14 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         _history_callback(history, out / "history.json" if out_dir else None),
         keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True, save_weights_only=True),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                      min_delta=min_delta * alpha if kind == "vae" else min_delta),
+                                      min_delta=min_delta * alpha if kind == "vae" else min_delta,
+                                      start_from_epoch=generative["warmup_epochs"] if kind in GENERATIVE else 0),
         keras.callbacks.TerminateOnNaN(),
     ]
+    if kind in GENERATIVE:
+        from .models.generative import KLWarmUp
+
+        callbacks.append(KLWarmUp(generative["warmup_epochs"]))
     if max_seconds:
         callbacks.append(_time_limit_callback(max_seconds))
     start = time.perf_counter()
@@ -273,7 +295,8 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
                           "generation_db_range": generation_db_range(train_set, config)},
         "hyperparameters": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                             "patience": patience, "min_delta": min_delta, "seed": seed,
-                            **({"alpha": alpha, "reconstruction": reconstruction} if kind == "vae" else {})},
+                            **({"alpha": alpha, "reconstruction": reconstruction} if kind == "vae" else {}),
+                            **(generative if kind in GENERATIVE else {})},
         "parameters": int(model.count_params()),
         "epochs_run": len(history["loss"]), "best_epoch": best_epoch + 1,
         "wall_time_s": round(wall, 1), "machine": machine(),
@@ -281,8 +304,9 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         "history": history,
     }
     if kind != "classifier":
-        card["final"]["validation_rmse"] = reconstruction_rmse(model, validation_set.x)
-        card["final"]["test_rmse"] = reconstruction_rmse(model, test_set.x)
+        labels = (lambda split: split.digits) if kind == "cvae" else (lambda split: None)
+        card["final"]["validation_rmse"] = reconstruction_rmse(model, validation_set.x, digits=labels(validation_set))
+        card["final"]["test_rmse"] = reconstruction_rmse(model, test_set.x, digits=labels(test_set))
     else:
         for name, split in (("validation", validation_set), ("test", test_set)):
             card["final"][f"{name}_accuracy"] = float(np.mean(model.predict(split.x, verbose=0).argmax(-1) == split.digits))
