@@ -13,6 +13,11 @@ that stored output is what nbval (``pytest --nbval-lax``) compares the new one
 against; nbval checks nothing in a cell with no execution count. Such outputs must
 be plain text (a print or a short repr), never images, audio or HTML.
 
+No typed-in figures: a number the prose states comes from code (myst-nb's ``glue``, pasted
+with ``{glue:text}`key``), or from a table a cell computes; see
+:func:`test_markdown_states_no_typed_in_figures` for what is scanned and the short list of
+numbers that may be typed.
+
 These tests read the files only; nbval runs them.
 """
 
@@ -143,3 +148,76 @@ def test_ends_with_summary_and_exercises(path):
     sections = [h for cell in load(path)["cells"] for h in headings(cell) if h.startswith("## ")]
     assert sections[-2:] == [SUMMARY, EXERCISES], (
         f"{path.name}: the last two sections must be `{SUMMARY}` then `{EXERCISES}`; they are {sections[-2:]}")
+
+
+# --- no typed-in figures -------------------------------------------------------------------------
+
+# The numbers a Markdown cell may state as typed: reference figures from the literature and
+# configuration values, which do not change when a model is retrained or a measurement rerun.
+# Keep it short; anything measured or computed is glued from a code cell instead.
+ALLOWED_NUMBERS = {
+    "8,000": "FSDD's sample rate, and the native8k config's",
+    "22,050": "the paper config's sample rate (the study's, librosa's default)",
+    "0.74": "the paper config's clip duration in seconds",
+    "1.02": "the native8k config's clip duration in seconds",
+    "3,000": "FSDD's size as its documentation gives it: 6 speakers x 10 digits x 50 takes",
+    "1,000,000": "the study's weight alpha on the reconstruction term (the library's default)",
+    "6.02": "20 log10(2): dB per bit in the textbook quantisation SNR 6.02 B + 1.76",
+    "1.76": "10 log10(3/2): the constant of that formula",
+    "4.5": "the top of PESQ's raw scale (ITU-T P.862)",
+    "4.55": "the top of PESQ-NB's MOS-LQO scale (ITU-T P.862.1)",
+    "0.99": "momentum: Keras BatchNormalization's default, and fast Griffin-Lim's (librosa, Perraudin et al.)",
+}
+
+_FENCE_CODE = re.compile(r"^(```+|~~~+)(?!\{).*?^\1", re.S | re.M)         # a code block (not a {directive})
+_FENCE_LINE = re.compile(r"(?m)^(```+|~~~+).*$|^:[\w-]+:.*$")              # a directive's fences and :options:
+_INDENTED_CODE = re.compile(r"(?m)^(?: {4}|\t).*$")
+_ROLE = re.compile(r"\{(?!math\})[\w:-]+\}`[^`]*`")                          # {glue:text}`k`, {cite}`k`, {doc}`p`
+_CODE_SPAN = re.compile(r"``[^`\n]+``|`[^`\n]+`")
+_LINK = re.compile(r"(?:https?://|doi:)\S+|\]\([^)]*\)")
+_VERSION = re.compile(r"\bv?\d+\.\d+\.\d+\b|\bCC[ -]BY(?:-[A-Z]+)* \d+\.\d+")  # 1.0.10, CC BY-SA 4.0
+# a decimal (0.8, 3.10) or a number with thousands separators (1,030; 16{,}384 in LaTeX; 2,400.5)
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?|\d+\.\d+)(?![\w])")
+
+
+def typed_numbers(markdown: str) -> list[str]:
+    """The decimal and thousands-separated numbers typed into one Markdown cell's prose.
+
+    Scanned: the prose, headings, tables, ``$...$`` and ``$$...$$`` math, {math} roles, and
+    the text inside MyST directives (a dropdown solution is prose too). Not scanned:
+    ``{glue...}`` roles (the figure comes from code) and other roles' targets ({cite},
+    {doc}, {term}); fenced and indented code blocks and inline code spans, which are code
+    a reader runs, whose numbers are its inputs (a figure a chapter claims must not hide
+    in one); link targets and DOIs; version numbers (1.0.10) and licence names (CC BY-SA 4.0).
+    Plain integers without separators (163 rows, 25 epochs) are not detected: the test
+    catches the usual shape of a measurement, not every one.
+    """
+    text = _FENCE_CODE.sub("", markdown)
+    text = _INDENTED_CODE.sub("", _FENCE_LINE.sub("", text))
+    for pattern in (_ROLE, _CODE_SPAN, _LINK, _VERSION):
+        text = pattern.sub(" ", text)
+    return [m.replace("{,}", ",") for m in _NUMBER.findall(text)]
+
+
+def test_typed_numbers_finds_prose_and_math_but_not_glue_or_code():
+    cell = ("RMSE 0.069 after 1,030 steps ($16{,}384$ pixels), {glue:text}`rmse:.3f`, `alpha=0.5`, "
+            "FSDD 1.0.10 under CC BY-SA 4.0 ({cite}`fsdd`, doi:10.5281/zenodo.1342401)\n"
+            "```python\nx = 0.25\n```\n```{admonition} Solution\n:class: dropdown\nabout 43.07 Hz\n```")
+    assert typed_numbers(cell) == ["0.069", "1,030", "16,384", "43.07"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_markdown_states_no_typed_in_figures(path):
+    """Every figure the prose states comes from code, unless it is in ALLOWED_NUMBERS.
+
+    A measured or computed number is glued in a code cell
+    (``from myst_nb import glue; glue("key", f"{value:.3f}", display=False)``) and pasted
+    with ``{glue:text}`key``` in the Markdown; a figure from a run too long for the book
+    is read from a JSON result that records its provenance (``results/measured.json``).
+    """
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] == "markdown":
+            found += [f"cell {i}: {n}" for n in typed_numbers(source(cell)) if n not in ALLOWED_NUMBERS]
+    assert not found, (f"{path.name} types figures into its Markdown; glue them from code (or add a literature "
+                       f"or config value to ALLOWED_NUMBERS, with why):\n  " + "\n  ".join(found))
