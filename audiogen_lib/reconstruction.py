@@ -78,7 +78,7 @@ def settings(config: FeatureConfig | str) -> dict:
 
 # --- PGHI ----------------------------------------------------------------------------------------
 
-def phase_derivatives(S: np.ndarray, *, config: FeatureConfig | str, tol: float = 1e-5):
+def phase_derivatives(S: np.ndarray, *, config: FeatureConfig | str, tol: float = 1e-5, gamma: float = GAMMA_HANN):
     """The phase's derivatives that PGHI reads off the log-magnitude, in radians per frame and per bin.
 
     For a Gaussian window ``exp(-pi t^2 / lambda)`` the STFT is, up to a Gaussian factor, an
@@ -88,13 +88,13 @@ def phase_derivatives(S: np.ndarray, *, config: FeatureConfig | str, tol: float 
         d phase / d frame = hop * (2 pi k / n_fft + (n_fft / lambda) * d log S / d k)
         d phase / d bin   = pi - (lambda / (n_fft * hop)) * d log S / d frame
 
-    with ``lambda = GAMMA_HANN * n_fft**2`` for the Hann window. The log-magnitude is floored at
+    with ``lambda = gamma * n_fft**2`` (``GAMMA_HANN`` for the Hann window). The log-magnitude is floored at
     ``tol`` times each clip's peak first, so that empty bins do not make the gradient blow up.
     Returns ``(log_S, d_time, d_freq)``, each of ``S``'s shape, float64.
     """
     config = get_config(config)
     N, H = config.n_fft, config.hop_length
-    lam = GAMMA_HANN * N**2
+    lam = gamma * N**2
     S = np.asarray(S, dtype=np.float64)
     floor = np.maximum(tol * S.max(axis=(-2, -1), keepdims=True), np.finfo(np.float64).tiny)
     log_S = np.log(np.maximum(S, floor))
@@ -183,7 +183,8 @@ def _heap_integrate(key, d_time, d_freq, todo, phase, n_frames):
                 size = _heap_push(heap, size, j, key)
 
 
-def pghi(S: np.ndarray, *, config: FeatureConfig | str, tol: float | None = None, seed: int | None = 0) -> np.ndarray:
+def pghi(S: np.ndarray, *, config: FeatureConfig | str, tol: float | None = None, seed: int | None = 0,
+         gamma: float = GAMMA_HANN) -> np.ndarray:
     """Phase Gradient Heuristic Integration: magnitudes ``(..., n_fft // 2 + 1, n_frames)`` -> phases (radians).
 
     The phase's derivatives along time and frequency follow from the log-magnitude's
@@ -193,6 +194,7 @@ def pghi(S: np.ndarray, *, config: FeatureConfig | str, tol: float | None = None
     Søndergaard, IEEE/ACM TASLP 25(5), 2017). Each island of bins above ``tol`` times the
     clip's peak starts at phase 0 at its loudest bin; bins below it get a random phase
     drawn from ``seed`` (zero phase if ``seed`` is None): they are too quiet to hear.
+    ``gamma``: the window's Gaussian, ``lambda = gamma * n_fft**2`` (default: Hann's).
 
     ``tol`` defaults to the config's validated setting (:data:`SETTINGS`). Clips are
     integrated one by one, so a batch gives the clips' phases one call each would, except
@@ -205,7 +207,7 @@ def pghi(S: np.ndarray, *, config: FeatureConfig | str, tol: float | None = None
     tol = settings(config)["tol"] if tol is None else float(tol)
     if not 0 < tol < 1:
         raise AudiogenError(f"tol must lie between 0 and 1 (a fraction of each clip's peak magnitude), got {tol}")
-    log_S, d_time, d_freq = phase_derivatives(S, config=config, tol=tol)
+    log_S, d_time, d_freq = phase_derivatives(S, config=config, tol=tol, gamma=gamma)
     shape = S.shape
     if seed is None:
         phase = np.zeros(shape, np.float64)
