@@ -7,7 +7,9 @@ min-max normalise to [0, 1]. Every step has its inverse beside it.
 Public names
 ------------
 load_audio              one file -> mono float32 waveform at the config's rate
-fix_length              zero-pad or trim to the config's duration
+load_recording          any recording (a path or an upload's bytes) -> a :class:`LoadedRecording`: the pipeline's
+                        waveform and a note of each thing done to it (mixed to mono, resampled, trimmed, padded)
+fix_length              zero-pad or trim to the config's duration (``librosa.util.fix_length``)
 stft_magnitude          waveforms -> magnitude spectrograms (Nyquist dropped where the config says)
 amplitude_to_db         magnitude -> dB, each clip floored at its max minus ``top_db``
 db_to_amplitude         the inverse of :func:`amplitude_to_db` (above the floor)
@@ -36,6 +38,34 @@ from .errors import AudiogenError
 NORMALISATIONS = ("clip", "global")
 
 
+def _read(source, *, name: str):
+    """``(samples (n, channels) float32, sample rate)`` of a file libsndfile reads, or AudiogenError naming it."""
+    import io
+
+    import soundfile as sf
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) == 0:
+            raise AudiogenError(f"audio file {name} is empty (0 bytes); record or export it again")
+        source = io.BytesIO(bytes(source))
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise AudiogenError(f"audio file {name} does not exist; check the path")
+        if path.stat().st_size == 0:
+            raise AudiogenError(f"audio file {name} is empty (0 bytes); record or export it again")
+    try:
+        y, native_sr = sf.read(source, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError, TypeError) as err:
+        raise AudiogenError(f"cannot read audio file {name}: {err}; it is not audio that libsndfile reads "
+                            f"(wav, flac, ogg, ...) or it is corrupt: export it again as a 16-bit wav") from err
+    if y.shape[0] == 0:
+        raise AudiogenError(f"audio file {name} holds no samples; remove it or record it again")
+    if not np.all(np.isfinite(y)):
+        raise AudiogenError(f"audio file {name} holds NaN or Inf samples; it is corrupt, replace it")
+    return y, int(native_sr)
+
+
 def load_audio(path: str | os.PathLike, *, sr: int) -> np.ndarray:
     """Read a wav (or any file libsndfile reads) as a mono float32 waveform at ``sr`` Hz.
 
@@ -44,30 +74,112 @@ def load_audio(path: str | os.PathLike, *, sr: int) -> np.ndarray:
     Unreadable, empty or non-finite files raise :class:`AudiogenError`.
     """
     import librosa
-    import soundfile as sf
 
     path = Path(path)
-    try:
-        y, native_sr = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as err:
-        raise AudiogenError(f"cannot read audio file {path}: {err}; check that it is a valid wav file") from err
-    if y.shape[0] == 0:
-        raise AudiogenError(f"audio file {path} holds no samples; remove it or record it again")
-    if not np.all(np.isfinite(y)):
-        raise AudiogenError(f"audio file {path} holds NaN or Inf samples; it is corrupt, replace it")
+    y, native_sr = _read(path, name=str(path))
     y = y.mean(axis=1) if y.shape[1] > 1 else y[:, 0]
     if native_sr != sr:
         y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
+# The quietest FSDD recording peaks at -39.6 dBFS. Below MIN_PEAK_DBFS a recording is refused:
+# per-clip normalisation would stretch its noise floor into a full-contrast image (a 0.5 s file
+# of 1-LSB dither, peak -90 dBFS, became a bright noise spectrogram). Between the two it is used
+# with a note.
+MIN_PEAK_DBFS = -60.0
+QUIET_PEAK_DBFS = -40.0
+
+
+@dataclass(frozen=True)
+class LoadedRecording:
+    """A recording made ready for the models, and what was done to it.
+
+    ``y`` has the config's ``n_samples`` at ``config.sr``; ``length`` of them are the
+    recording (the rest is zero padding); ``notes`` says in words what was converted,
+    trimmed or padded, in order.
+    """
+
+    name: str
+    y: np.ndarray
+    config: FeatureConfig
+    length: int
+    source_sr: int
+    channels: int
+    source_seconds: float
+    peak_dbfs: float
+    notes: tuple[str, ...]
+
+
+def load_recording(source, *, config: FeatureConfig | str = "paper", name: str | None = None,
+                   top_db: float = 40.0, min_peak_dbfs: float = MIN_PEAK_DBFS) -> LoadedRecording:
+    """Any recording -> the waveform the models take, as the FSDD clips were made, with a note of each step.
+
+    ``source`` is a path, or the bytes of an uploaded file (``name`` then names it in
+    messages). In order:
+
+    1. read it (any format libsndfile reads); an empty, corrupt or non-audio file raises
+       :class:`AudiogenError` naming it;
+    2. mix stereo or multichannel to mono (the mean of the channels);
+    3. refuse silence, and a peak below ``min_peak_dbfs`` (-60 dBFS; the quietest FSDD clip
+       peaks at -39.6 dBFS), naming the file's level; note a peak below -40 dBFS;
+    4. resample to ``config.sr`` (soxr, high quality) if it was recorded at another rate;
+    5. remove leading silence (everything before the first frame within ``top_db`` of the
+       loudest; FSDD's clips start at the word);
+    6. trim to ``config.duration`` if longer, or zero-pad if shorter, as :func:`fix_length` does.
+
+    Notebook: notebooks/10_conclusion.ipynb
+    """
+    import librosa
+
+    config = get_config(config)
+    name = name or (str(source) if isinstance(source, (str, os.PathLike)) else "<uploaded audio>")
+    y, source_sr = _read(source, name=name)
+    channels, n_source = y.shape[1], y.shape[0]
+    notes = []
+    if channels > 1:
+        y = y.mean(axis=1)
+        notes.append(f"mixed {channels} channels to mono")
+    else:
+        y = y[:, 0]
+    peak = float(np.max(np.abs(y)))
+    if peak == 0.0:
+        mixed = " after mixing its channels (they cancel out)" if channels > 1 else ""
+        raise AudiogenError(f"audio file {name} is silent{mixed}: every sample is zero; record the digit again")
+    peak_dbfs = 20.0 * np.log10(peak)
+    if peak_dbfs < min_peak_dbfs:
+        raise AudiogenError(
+            f"audio file {name} is nearly silent: its peak is {peak_dbfs:.1f} dBFS, below {min_peak_dbfs:.0f} dBFS "
+            f"(the quietest FSDD recording peaks at -39.6 dBFS). Per-clip normalisation would turn its noise "
+            f"into a full-contrast spectrogram; record it louder (closer to the microphone, more input gain)")
+    if peak_dbfs < QUIET_PEAK_DBFS:
+        notes.append(f"quiet: peaks at {peak_dbfs:.1f} dBFS, below every FSDD recording (-39.6 dBFS the quietest); "
+                     f"its noise is stretched with it by the per-clip normalisation")
+    if source_sr != config.sr:
+        y = librosa.resample(y, orig_sr=source_sr, target_sr=config.sr, res_type="soxr_hq")
+        notes.append(f"resampled from {source_sr:,} Hz to {config.sr:,} Hz")
+    frame = min(config.n_fft, y.size)
+    _, (start, _) = librosa.effects.trim(y, top_db=top_db, frame_length=frame, hop_length=max(1, frame // 4))
+    start = max(0, int(start) - frame // 2)  # trim marks the first loud frame's centre: keep the onset
+    if start >= config.sr // 100:  # 10 ms or more
+        y = y[start:]
+        notes.append(f"removed {start / config.sr:.2f} s of leading silence (quieter than {top_db:.0f} dB below the peak)")
+    length = min(y.size, config.n_samples)
+    if y.size > config.n_samples:
+        notes.append(f"trimmed from {y.size / config.sr:.2f} s to the config's {config.duration} s "
+                     f"(config {config.name!r}: the models take {config.duration} s)")
+    elif y.size < config.n_samples:
+        notes.append(f"zero-padded from {y.size / config.sr:.2f} s to the config's {config.duration} s")
+    y = fix_length(y.astype(np.float32), config=config)
+    return LoadedRecording(name, np.ascontiguousarray(y, dtype=np.float32), config, length, source_sr, channels,
+                     n_source / source_sr, round(peak_dbfs, 1), tuple(notes))
+
+
 def fix_length(y: np.ndarray, *, config: FeatureConfig) -> np.ndarray:
-    """Zero-pad at the end, or trim, the last axis to ``config.n_samples``."""
-    n = get_config(config).n_samples
-    if y.shape[-1] >= n:
-        return y[..., :n]
-    pad = [(0, 0)] * (y.ndim - 1) + [(0, n - y.shape[-1])]
-    return np.pad(y, pad)
+    """Zero-pad at the end, or trim, the last axis to ``config.n_samples`` (``librosa.util.fix_length``)."""
+    import librosa
+
+    return librosa.util.fix_length(np.asarray(y), size=get_config(config).n_samples, axis=-1)
 
 
 def _check_waveforms(y: np.ndarray, config: FeatureConfig) -> np.ndarray:

@@ -32,7 +32,7 @@ import tempfile
 # nothing a reader can act on. Anything else written to descriptor 2 is passed on.
 _TF_NOISE = re.compile(
     r"All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|^[IWE]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ (port|cudart_stub|cuda_platform|cuda_executor|cuda_dnn|cuda_fft|cuda_blas"
+    r"|^[IWE]\d{4} \S+\s+\d+ (port|cudart_stub|cuda_platform|cuda_executor|cuda_dnn|cuda_fft|cuda_blas"
     r"|cpu_feature_guard|computation_placer|gpu_device|cuda_diagnostics|device_compiler|service|tf_trt)\.cc:\d+\]"
     r"|^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$"
     r"|^WARNING: All log messages before absl"

@@ -4,6 +4,7 @@ Public names
 ------------
 build_vae, VAE, VAE_PRESETS       the variational autoencoder (models/vae.py)
 build_unet, UNET_PRESETS          the U-Net (models/unet.py)
+GenerativeVAE, build_generative_vae  the VAE trained to generate, optionally digit-conditional (models/generative.py)
 build_classifier                  the digit classifier, the judge (models/classifier.py)
 save_model                        ``.keras`` file with the feature config, normalisation, weights' sha256 and card inside, atomic
 load_model                        load one with ``safe_mode=True``; checks the weights' sha256; the model carries
@@ -34,6 +35,7 @@ from ..features import NORMALISATIONS  # noqa: E402
 from .classifier import N_DIGITS, build_classifier  # noqa: E402
 from .layers import Sampling, kl_divergence, mse, rmse  # noqa: E402
 from .unet import UNET_PRESETS, build_unet  # noqa: E402
+from .generative import GenerativeVAE, KLWarmUp, build_generative_vae  # noqa: E402
 from .vae import VAE, VAE_PRESETS, build_vae  # noqa: E402
 
 _INFO = "audiogen.json"
@@ -67,7 +69,7 @@ def weights_sha256(model: keras.Model) -> str:
 
 def compile_for_evaluation(model: keras.Model) -> keras.Model:
     """Compile so that ``evaluate`` reports the training loss (VAE: its own; U-Net: RMSE; classifier: cross-entropy)."""
-    if isinstance(model, VAE):
+    if isinstance(model, (VAE, GenerativeVAE)):
         model.compile(optimizer="adam")
     elif len(model.output_shape) == 4:
         model.compile(optimizer="adam", loss=rmse)
@@ -211,11 +213,12 @@ def predict(model: keras.Model, features, *, config: FeatureConfig | str | None 
     x = np.asarray(getattr(features, "x", features), dtype=np.float32)
     if x.ndim == 3:
         x = x[..., None]
-    if x.shape[1:] != tuple(model.input_shape[1:]):
+    want = model.feature_config.shape
+    if x.ndim != 4 or x.shape[1:] != want:
         raise AudiogenError(f"features of shape {x.shape} do not fit model {model.name!r}, which takes "
-                            f"(N, {', '.join(map(str, model.input_shape[1:]))})")
+                            f"(N, {', '.join(map(str, want))}) images of config {model.feature_config.name!r}")
     return model.predict(x, batch_size=batch_size, verbose=0)
 
 
-__all__ = ["build_classifier", "N_DIGITS", "VAE", "VAE_PRESETS", "UNET_PRESETS", "Sampling", "build_vae", "build_unet", "kl_divergence", "rmse", "mse",
+__all__ = ["GenerativeVAE", "KLWarmUp", "build_generative_vae", "build_classifier", "N_DIGITS", "VAE", "VAE_PRESETS", "UNET_PRESETS", "Sampling", "build_vae", "build_unet", "kl_divergence", "rmse", "mse",
            "save_model", "load_model", "compile_for_evaluation", "weights_sha256", "check_features", "predict"]
