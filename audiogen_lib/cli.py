@@ -2,7 +2,7 @@
 
     audiogen data                 locate (or download) and verify FSDD, build the feature caches
     audiogen train vae|unet|classifier [--config paper] [--preset fast] [--profile paper] [--ship]
-    audiogen reproduce [--profile smoke|book|paper] [--config paper] [--out results]
+    audiogen reproduce [--profile smoke|book|paper] [--config paper] [--out results] [--seeds N] [--retrain]
     audiogen bench [--seconds 300] [--config paper]
     audiogen reconstruct FILE.wav [--model unet|unet_noskip|vae|all] [--config paper|native8k] --out DIR
     audiogen phase [--config paper|native8k] [--split validation|test] [--n N] [--out results/phase_<config>_<split>.json]
@@ -55,10 +55,9 @@ def _cmd_train(args) -> None:
 
 
 def _cmd_reproduce(args) -> None:
-    from .experiments import reproduce
-    from .report import verdict_table
+    from .report import reproduce, verdict_table
 
-    rep = reproduce(args.profile, config=args.config, out_dir=args.out)
+    rep = reproduce(args.profile, config=args.config, out_dir=args.out, seeds=args.seeds, reuse=not args.retrain)
     print(verdict_table(rep.results))
     print(f"results written to {rep.out_dir}/ (results.md, results.json, wav/, figures/) in {rep.seconds:.0f} s")
 
@@ -314,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
     p.add_argument("--config", default="paper", help="feature config (default: paper, the study's)")
     p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="train the three generative models with seeds 0..N-1 under the profile and report the "
+                        "spread of each claim over the seeds (default: one set of models)")
+    p.add_argument("--retrain", action="store_true",
+                   help="train again even where the same code, data, profile and seed trained a model before")
     p.set_defaults(func=_cmd_reproduce)
 
     p = sub.add_parser("bench", help="speed of the paper and fast presets, and RMSE after equal training time")

@@ -1,25 +1,36 @@
-"""The results of :func:`audiogen_lib.experiments.reproduce` as Markdown tables and figures.
+"""The experiments' results as Markdown tables, text, figures and files; ``reproduce`` runs them all.
+
+Every number with an interval is printed ``estimate [low, high]``, the 95% interval of
+:mod:`audiogen_lib.stats`.
 
 Public names
 ------------
-verdict_table          the study's claims with their verdicts and numbers (Markdown)
-reconstruction_table   every metric per condition, references included (Markdown)
-robustness_table       how far the outputs move under the two readings of +-10 dB (Markdown)
-convergence_table      epochs and seconds to the plateau (Markdown)
-generation_table       inception score and digit histogram of generated sounds (Markdown)
+verdict_table          the study's claims: the difference that tests each, its interval, the verdict (Markdown)
+verdict_rule           the rule that turns an interval into a verdict, in words
+held_up                "what held up, what did not, what is open", built from the verdicts (Markdown)
+reconstruction_table   every metric per condition with intervals, references included (Markdown)
+comparison_table       paired differences between conditions on the same clips (Markdown)
+robustness_table       each model's degradation under the three readings of +-10 dB (Markdown)
+convergence_table      epochs and seconds to the plateau of the validation RMSE (Markdown)
+generation_table       inception score, confidence and digit histogram of generated sounds (Markdown)
+seeds_table            each training seed's estimate of each claim (Markdown), when several were trained
 markdown_report        all of the above as one document (``results/results.md``)
-write_figures          spectrogram grid, training curves, robustness and class histogram (PNG)
+write_figures          spectrogram grid, training curves and class histogram (PNG)
+reproduce, Reproduction    every experiment under a profile (``seeds``: several trained seeds), written to ``results/``
 
 Notebook: notebooks/08_listening_experiments.ipynb
 """
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-CONDITIONS = ("original", "ceiling", "vae", "unet", "unet_noskip", "pca", "zero_phase")
+CONDITIONS = ("original", "ceiling", "griffinlim", "vae", "unet", "unet_noskip", "pca", "zero_phase")
 
 
 def _label(name: str) -> str:
@@ -34,15 +45,53 @@ def _fmt(value, spec=".3f") -> str:
     return format(value, spec)
 
 
+def _ci(d: dict | None, spec=".3f") -> str:
+    """``"0.123 [0.101, 0.145]"`` from an interval's dict, ``"–"`` for none."""
+    if not d:
+        return "–"
+    return f"{d['estimate']:{spec}} [{d['low']:{spec}}, {d['high']:{spec}}]"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
+def verdict_rule() -> str:
+    """The verdict rule in one sentence (the same words as :func:`audiogen_lib.stats.verdict`)."""
+    return ("A claim **holds** when the 95% interval of the difference that tests it lies entirely on the side "
+            "the claim puts it, **does not hold** when it lies entirely on the other side, and is "
+            "**inconclusive** when it contains zero (or when there is no interval: one training seed for a claim "
+            "about training alone).")
+
+
 def verdict_table(results: dict) -> str:
-    return _table(["claim", "verdict", "the numbers"],
-                  [[v["claim"], f"**{v['verdict']}**", v["evidence"]] for v in results["verdicts"]])
+    rows = []
+    for v in results["verdicts"]:
+        side = "> 0" if v["claimed"] == "positive" else "< 0"
+        interval = _ci(v["interval"], "+.3f") if v["interval"] else "–"
+        rows.append([v["claim"], f"{v['measure']} (claimed {side})", f"{interval} ({v['basis']})",
+                     f"**{v['verdict']}**", v["evidence"]])
+    return _table(["claim", "the difference that tests it", "95% interval", "verdict", "the numbers"], rows)
+
+
+def held_up(results: dict) -> str:
+    """Three short paragraphs, what held up, what did not and what is open, from ``results["verdicts"]``."""
+    groups = {"holds": [], "does not hold": [], "inconclusive": []}
+    for v in results["verdicts"]:
+        groups[v["verdict"]].append(v)
+    titles = {"holds": "What held up", "does not hold": "What did not",
+              "inconclusive": "What the numbers cannot decide"}
+    parts = []
+    for verdict, items in groups.items():
+        if not items:
+            parts.append(f"**{titles[verdict]}.** Nothing.")
+            continue
+        lines = "; ".join(f"{v['claim'].rstrip('.')} (interval {_ci(v['interval'], '+.3f') if v['interval'] else 'none'}, "
+                          f"{v['basis']})" for v in items)
+        parts.append(f"**{titles[verdict]}.** {lines}.")
+    return "\n\n".join(parts) + "\n"
 
 
 def reconstruction_table(results: dict) -> str:
@@ -51,60 +100,107 @@ def reconstruction_table(results: dict) -> str:
         if name not in results["reconstruction"]:
             continue
         r = results["reconstruction"][name]
-        pesq = f"{_fmt(r['pesq'], '.2f')} ({r['pesq_scored']}/{r['pesq_scored'] + r['pesq_failed']})"
-        rows.append([_label(name), _fmt(r["rmse"]), _fmt(r["lsd_db"], ".1f"), _fmt(r["spectral_convergence"]),
-                     pesq, _fmt(r["stoi_concatenated"], ".2f"), _fmt(r.get("digit_accuracy"), ".1%")])
+        pesq = f"{_ci(r.get('pesq_ci'), '.2f')} ({r['pesq_scored']}/{r['pesq_scored'] + r['pesq_failed']})"
+        rows.append([_label(name), _ci(r.get("rmse_ci")) if r.get("rmse_ci") else _fmt(r["rmse"]),
+                     _ci(r.get("lsd_db_ci"), ".1f"), _ci(r.get("spectral_convergence_ci")), pesq,
+                     _fmt(r["stoi_concatenated"], ".2f"), _ci(r.get("digit_accuracy_ci"), ".3f")])
     return _table(["condition", "RMSE (image)", "LSD 0-4 kHz (dB)", "spectral convergence",
                    "PESQ-NB (clips scored)", "STOI (all clips joined)", "digit accuracy"], rows)
 
 
+def comparison_table(results: dict) -> str:
+    names = {"pesq": "PESQ-NB", "lsd_db": "LSD (dB)", "rmse": "RMSE (image)"}
+    specs = {"pesq": "+.2f", "lsd_db": "+.1f", "rmse": "+.4f"}
+    rows = [[f"{_label(c['a'])} minus {_label(c['b'])}", names[c["metric"]], _ci(c["interval"], specs[c["metric"]]),
+             str(c["interval"]["n"])] for c in results["comparisons"]]
+    return _table(["difference (same test clips)", "metric", "mean difference [95% interval]", "clips"], rows)
+
+
 def robustness_table(results: dict) -> str:
+    from .experiments import READINGS
+
     rows = []
-    readings = {"clip": "one offset per clip", "bin": "independent per bin"}
-    for mode, label in readings.items():
-        r = results["robustness"][mode]
+    rob = results["robustness"]
+    for mode, label in READINGS.items():
+        if mode not in rob:
+            continue
+        r = rob[mode]
         for name in ("vae", "unet", "unet_noskip"):
             m = r[name]
-            rows.append([label, _label(name), _fmt(m["input_change"]), _fmt(m["output_change"]),
-                         _fmt(m["error_to_clean_target"]), _fmt(m["clean_error"])])
-    return _table(["+-10 dB reading", "model", "input moved (RMSE)", "output moved", "error to clean target",
-                   "error without perturbation"], rows)
+            rows.append([label, _label(name), _ci(r["input"]["input_change"]), _ci(m["output_change"]),
+                         _ci(m["error_clean"]), _ci(m["error_perturbed"]), _ci(m["degradation"])])
+        for key, d in r["paired"].items():
+            other = key.removesuffix("_minus_vae")
+            rows.append([label, f"*{_label(other)} minus VAE*", "", "", "", "", _ci(d, "+.3f")])
+    return _table(["+-10 dB reading", "model", "input moved", "output moved", "error without perturbation",
+                   "error with it", "degradation (with minus without)"], rows)
 
 
 def convergence_table(results: dict) -> str:
     rows = [[_label(k), str(v["epochs_to_plateau"]), _fmt(v["seconds_to_plateau"], ".0f"),
              str(v.get("epochs_to_vae_best") or "never"), str(v["epochs_run"]), _fmt(v["seconds_per_epoch"], ".1f"),
-             _fmt(v["best_val_rmse"])]
+             _fmt(v["best_val_rmse"], ".4f"), v.get("chosen_on", "validation")]
             for k, v in results["convergence"].items()]
-    return _table(["model", "epochs to plateau (within 2% of best)", "seconds to plateau",
-                   "epochs to match the VAE's best", "epochs run", "s per epoch", "best validation RMSE"], rows)
+    return _table(["model", "epochs to plateau (within 2% of best)", "seconds to plateau (measured)",
+                   "epochs to match the VAE's best", "epochs run", "s per epoch (measured)", "best validation RMSE",
+                   "histories of the split"], rows)
 
 
 def generation_table(results: dict) -> str:
-    rows = [[name, _fmt(r["inception_score"], ".2f"), _fmt(r["mean_confidence"], ".2f"),
+    rows = [[name, _ci(r.get("inception_score_ci"), ".2f"), _ci(r.get("mean_confidence_ci"), ".2f"),
              " ".join(str(c) for c in r["histogram"])] for name, r in results["generation"]["rows"].items()]
     return _table(["sounds", "inception score (max 10)", "mean confidence", "digits 0-9 recognised (count)"], rows)
 
 
+def seeds_table(results: dict) -> str:
+    seeds = results.get("seeds") or []
+    if not seeds:
+        return ""
+    claims = list(seeds[0]["estimates"])
+    rows = [[str(s["seed"])] + [_fmt(s["estimates"][c], "+.3f") for c in claims] +
+            [" / ".join(_fmt(s["training_wall_time_s"][k], ".0f") for k in ("vae", "unet", "unet_noskip"))]
+            for s in seeds]
+    return _table(["seed"] + claims + ["training wall time, s (VAE / U-Net / no skips), measured"], rows)
+
+
 def markdown_report(results: dict) -> str:
     lat = results["generation"]["latents"]
+    norm = results["generation"].get("normalisation", {})
     cfg = results["config"]
+    seeds = results.get("seeds") or []
+    ran = (f"{len(seeds)} training seeds of each generative model were trained" if seeds else
+           "the three generative models were trained now (seed 0)" if results.get("trained_now") else
+           "the shipped models were used (one training seed each)")
     parts = [
-        f"# The study, measured ({results['profile']} profile, {cfg['name']} config)\n",
-        f"Official FSDD test split, {results['n_test']} clips; Griffin-Lim {results['n_iter']} iterations "
-        f"with momentum 0.99; total time {results['seconds']:.0f} s.\n",
-        "## Verdicts\n", verdict_table(results),
+        f"# The study, measured ({results.get('profile', '?')} profile, {cfg['name']} config)\n",
+        f"FSDD test split (takes 0-4), {results['n_test']} clips; phase reconstruction "
+        f"`{results.get('phase_method', 'griffinlim')}` (Griffin-Lim of the study's reference: {results['n_iter']} "
+        f"iterations, momentum 0.99); {ran}; total time {results.get('seconds', float('nan')):.0f} s (measured). "
+        "Every interval is 95%: a bootstrap over the test clips (generated sounds for the inception score) "
+        "for one set of models, Student-t over training seeds where several were trained.\n",
+        "## Verdicts\n", verdict_rule() + "\n", verdict_table(results),
         "## Reconstruction\n", reconstruction_table(results),
         "PESQ narrow-band at 8 kHz per clip (clips it could not score are counted, not averaged); STOI on the "
-        "concatenation of all clips (per-clip STOI is meaningless below about 0.4 s); LSD over the 0-4 kHz band.\n",
+        "concatenation of all clips (one pooled score: no interval); LSD over the 0-4 kHz band; RMSE over all "
+        "pixels of the images.\n",
+        "### Paired differences\n", comparison_table(results),
         "## Robustness to +-10 dB\n", robustness_table(results),
+        "Means over clips of each clip's RMSE on the normalised images; for the dB readings the pipeline's "
+        "floor (top_db below the new peak) is re-applied before normalising.\n",
         "## Convergence\n", convergence_table(results),
         "## Generation\n", generation_table(results),
-        f"Encoder posteriors over the training split: mean |E[mu]| {lat['mu_mean_abs']:.2f}, spread of mu "
-        f"{lat['mu_std']:.2f} per dimension, mean sigma {lat['sigma_mean']:.3f} (the prior has 0, 1 and 1).\n",
+        f"Generated images are read in {norm.get('db_range')} dB ({norm.get('width_db')} dB wide, from "
+        f"{norm.get('source')}). Encoder posteriors over the training split: mean |E[mu]| {lat['mu_mean_abs']:.2f}, "
+        f"spread of mu {lat['mu_std']:.2f} per dimension, mean sigma {lat['sigma_mean']:.3f} (the prior has 0, 1 and 1).\n",
+    ]
+    if seeds:
+        parts += ["## Training seeds\n", seeds_table(results)]
+    parts += [
         "## Models\n",
-        _table(["model", "how it was made", "epochs", "training time (s)", "parameters"],
-               [[k, f"`{m['command']}`", str(m["epochs_run"]), _fmt(m["wall_time_s"], ".0f"), f"{m['parameters']:,}"]
+        _table(["model", "how it was made", "epochs (best)", "training time, s (measured)", "parameters",
+                "chosen on", "weights sha256"],
+               [[k, f"`{m['command']}`", f"{m['epochs_run']} ({m.get('best_epoch')})", _fmt(m["wall_time_s"], ".0f"),
+                 f"{m['parameters']:,}", m.get("chosen_on", "?"), (m.get("weights_sha256") or "")[:12]]
                 for k, m in results["models"].items()]),
     ]
     return "\n".join(parts)
@@ -156,3 +252,89 @@ def write_figures(results: dict, rec: dict, test, models: dict, out_dir: Path, *
     plt.close(fig)
     return paths
 
+
+# --- the whole run ------------------------------------------------------------------------------
+
+@dataclass
+class Reproduction:
+    results: dict
+    out_dir: Path
+    seconds: float
+
+
+def reproduce(profile=None, *, config: str = "paper", out_dir: str | Path = "results", n_examples: int = 3,
+              seeds: int | None = None, reuse: bool = True) -> Reproduction:
+    """Run every experiment under ``profile`` and write ``out_dir``: results.json, results.md, wav/, figures/.
+
+    ``seeds``: train the three generative models ``seeds`` times (seeds 0, 1, ...) under
+    the profile, whatever the profile would otherwise load, and judge each claim about
+    training by its spread over the seeds (:func:`audiogen_lib.experiments.verdicts`); the
+    tables, sounds and figures are seed 0's. Training is budgeted in epochs and stopped on
+    the validation split, so a seed gives the same models on any run of the same software;
+    the wall times in the results are measurements. ``reuse``: load a model the same code,
+    data, profile and seed trained before instead of training it again.
+    """
+    from . import experiments as ex
+    from .config import Profile, get_config, get_profile
+    from .errors import AudiogenError
+    from .features import load_features
+
+    start = time.perf_counter()
+    profile = profile if isinstance(profile, Profile) else get_profile(profile)
+    config = get_config(config)
+    if seeds is not None and seeds < 1:
+        raise AudiogenError(f"seeds must be at least 1, got {seeds}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_seeds = seeds or 1
+    steps = ex._progress(total=5 + 2 * (n_seeds - 1), desc=f"reproduce ({profile.name}, {config.name})", unit="step")
+
+    train = load_features("train", config=config).subset(profile.n_train)
+    test = load_features("test", config=config).subset(profile.n_test)
+    steps.update()
+    trained = bool(seeds) or not profile.use_pretrained
+    models = ex.get_models(config, profile=profile, seed=0, train=trained, reuse=reuse)
+    steps.update()
+    rec = ex.experiment_reconstruction(test, models, n_iter=profile.n_iter, train=train)
+    rob = ex.experiment_robustness(test, models)
+    steps.update()
+    gen = ex.experiment_generation(models["vae"], models["classifier"], train, test, n_samples=len(test),
+                                   n_iter=profile.n_iter)
+    steps.update()
+    results = ex.measure(train, test, models, n_iter=profile.n_iter, reconstruction=rec, robustness=rob,
+                         generation=gen)
+    results["profile"] = profile.name
+    if seeds:
+        per_seed = [ex.seed_summary(0, results, models)]
+        for s in range(1, seeds):
+            m = ex.get_models(config, profile=profile, seed=s, train=True, reuse=reuse)
+            steps.update()
+            per_seed.append(ex.seed_summary(s, ex.measure(train, test, m, n_iter=profile.n_iter), m))
+            steps.update()
+        results["seeds"] = per_seed
+        results["verdicts"] = ex.verdicts(results)
+    results["trained_now"] = trained
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    _write_outputs(results, rec, gen, test, models, out_dir, n_examples=n_examples)
+    steps.update()
+    steps.close()
+    return Reproduction(results, out_dir, time.perf_counter() - start)
+
+
+def _write_outputs(results, rec, gen, test, models, out_dir: Path, *, n_examples: int) -> None:
+    import soundfile as sf
+
+    wav = out_dir / "wav"
+    wav.mkdir(exist_ok=True)
+    examples = np.linspace(0, len(test) - 1, n_examples).astype(int)
+    for i in examples:
+        stem = test.recordings[i].name.removesuffix(".wav")
+        for name, y in rec["audio"].items():
+            sf.write(wav / f"{stem}_{name}.wav", y[i], test.config.sr, subtype="PCM_16")
+    for name, y in gen["audio"].items():
+        tag = "prior" if name.startswith("prior") else "fitted"
+        for j in range(min(n_examples, len(y))):
+            sf.write(wav / f"generated_{tag}_{j}.wav", np.clip(y[j], -1, 1), test.config.sr, subtype="PCM_16")
+    write_figures(results, rec, test, models, out_dir / "figures", examples=examples)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=float))
+    (out_dir / "results.md").write_text(markdown_report(results))

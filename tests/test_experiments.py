@@ -6,10 +6,20 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from audiogen_lib import AudiogenError  # noqa: E402
+from audiogen_lib import AudiogenError, experiments  # noqa: E402
 from audiogen_lib.config import get_config  # noqa: E402
-from audiogen_lib.experiments import epochs_to_plateau, perturb_db, verdicts  # noqa: E402
-from audiogen_lib.features import normalise  # noqa: E402
+from audiogen_lib.experiments import epochs_to_plateau, perturb_db, perturb_features, verdicts  # noqa: E402
+from audiogen_lib.features import amplitude_to_db, normalise  # noqa: E402
+from audiogen_lib.stats import VERDICTS  # noqa: E402
+
+
+def clip_images(rng, n=4, config=get_config("paper")):
+    """Normalised images as the pipeline makes them: each clip floored top_db below its peak."""
+    S = rng.lognormal(mean=-4, sigma=2.5, size=(n, config.n_bins, config.n_frames))
+    S_db = amplitude_to_db(S, config=config)
+    x, lo, hi = normalise(S_db, config=config)
+    assert np.allclose(hi - lo, config.top_db)
+    return x[..., None], lo, hi
 
 
 def test_one_offset_per_clip_is_removed_by_per_clip_normalisation(rng):
@@ -19,6 +29,9 @@ def test_one_offset_per_clip_is_removed_by_per_clip_normalisation(rng):
     offsets = (shifted - S_db).reshape(4, -1)
     assert np.allclose(offsets, offsets[:, :1], atol=1e-4) and np.all(np.abs(offsets) <= 10)
     np.testing.assert_allclose(normalise(shifted, config=config)[0], normalise(S_db, config=config)[0], atol=1e-5)
+    x, lo, hi = clip_images(rng)
+    x_clip, _, _ = perturb_features(x, lo, hi, config=config, mode="clip")
+    np.testing.assert_allclose(x_clip, x, atol=1e-5)
 
 
 def test_per_bin_noise_changes_the_input(rng):
@@ -32,34 +45,183 @@ def test_per_bin_noise_changes_the_input(rng):
         perturb_db(S_db, mode="frame")
 
 
+def test_the_floor_is_reapplied_after_per_bin_noise(rng):
+    """With the pipeline's floor, a perturbed clip spans top_db again and its floor pixels are 0 again."""
+    config = get_config("paper")
+    x, lo, hi = clip_images(rng)
+    floor = x[..., 0] == 0
+    x_new, lo_new, hi_new = perturb_features(x, lo, hi, config=config, mode="bin", seed=3)
+    np.testing.assert_allclose(hi_new - lo_new, config.top_db, atol=1e-3)
+    assert np.all(x_new.min(axis=(1, 2, 3)) == 0) and np.all(x_new.max(axis=(1, 2, 3)) == 1)
+    assert np.median(x_new[..., 0][floor]) == 0           # most of the floor stays at 0
+    x_old, lo_old, hi_old = perturb_features(x, lo, hi, config=config, mode="bin", seed=3, reapply_floor=False)
+    assert np.all(hi_old - lo_old > config.top_db + 5)     # up to top_db + 2 x 10 dB
+    assert np.median(x_old[..., 0][floor]) == pytest.approx(10 / (config.top_db + 20), abs=0.02)
+
+
+def test_the_units_reading_adds_in_image_units_and_clips(rng):
+    config = get_config("paper")
+    x, lo, hi = clip_images(rng, n=2)
+    x_units, lo_u, hi_u = perturb_features(x, lo, hi, config=config, mode="units", max_db=10, seed=0)
+    assert x_units.min() == 0 and x_units.max() == 1 and np.mean((x_units == 0) | (x_units == 1)) > 0.85
+    np.testing.assert_array_equal(lo_u, lo)
+    with pytest.raises(AudiogenError, match="reading 'volume'"):
+        perturb_features(x, lo, hi, config=config, mode="volume")
+
+
 @pytest.mark.parametrize("values, expected", [([5, 3, 2, 1.01, 1.0, 1.0], 4), ([1.0, 2, 3], 1), ([3, 2, 1], 3)])
 def test_epochs_to_plateau(values, expected):
     assert epochs_to_plateau(values) == expected
 
 
-def _results(unet_better: bool):
-    good, bad = {"pesq": 3.0, "lsd_db": 5.0, "rmse": 0.02}, {"pesq": 1.5, "lsd_db": 12.0, "rmse": 0.05}
-    rec = {"vae": bad if unet_better else good, "unet": good if unet_better else bad,
-           "unet_noskip": {"pesq": 1.4, "lsd_db": 13.0, "rmse": 0.06},
-           "ceiling": {"pesq": 3.5}, "zero_phase": {"pesq": 1.9}}
-    move = {"input_change": 0.1, "output_change": 0.05, "error_to_clean_target": 0.06, "clean_error": 0.04}
-    rob = {m: {"input": {"input_change": 0.1}, "vae": move, "unet": move, "unet_noskip": move} for m in ("clip", "bin")}
+# --- generation: the decode range -------------------------------------------------------------
+
+class FakeVAE:
+    latent_dim = 4
+
+    def __init__(self, card=None):
+        self.card = card or {}
+        self.feature_config = get_config("paper")
+        self.decoder = self
+
+    def predict(self, z, **kwargs):
+        return np.full((len(z), 256, 64, 1), 0.5, np.float32)
+
+
+class FakeSet:
+    def __init__(self, db_max):
+        self.db_max = np.asarray(db_max, float)
+
+
+def test_generated_images_are_read_in_a_top_db_wide_range(monkeypatch):
+    config = get_config("paper")
+    from_card = experiments.generation_db_range(
+        FakeVAE({"normalisation": {"generation_db_range": [-61.5, 18.5]}}), config=config)
+    assert from_card["db_range"] == [-61.5, 18.5] and from_card["source"] == "the model card"
+    fallback = experiments.generation_db_range(FakeVAE(), config=config, train=FakeSet([10.0, 20.0, 30.0]))
+    lo, hi = fallback["db_range"]
+    assert hi == 20.0 and hi - lo == config.top_db and "median peak" in fallback["source"]
+    wrong = {"normalisation": {"generation_db_range": [-60.0, 40.0]}}       # not top_db wide: not used
+    assert experiments.generation_db_range(FakeVAE(wrong), config=config, train=FakeSet([5.0]))["db_range"] == [-75.0, 5.0]
+
+    seen = {}
+    monkeypatch.setattr(experiments, "images_to_audio",
+                        lambda x, lo, hi, **kw: seen.update(lo=lo, hi=hi) or np.zeros((len(x), config.n_samples)))
+    experiments.decode_to_audio(FakeVAE({"normalisation": {"generation_db_range": [-70.0, 10.0]}}),
+                                np.zeros((2, 4), np.float32), config=config, n_iter=1)
+    assert seen["hi"] - seen["lo"] == config.top_db
+
+
+# --- verdicts -----------------------------------------------------------------------------------
+
+def fake_results(rng, *, lead=1.0, unet_degrades=0.03, zero_phase_gap=-1.2, prior_is=4.0, n=200):
+    """Results as `measure` writes them, with per-clip numbers drawn around chosen differences."""
+    def noise(sd):  # centred, so that each mean difference is exactly the one chosen
+        e = rng.normal(0, sd, n)
+        return e - e.mean()
+
+    base = rng.normal(2.0, 0.4, n)
+    pesq = {"vae": base, "unet": base + lead + noise(0.2), "unet_noskip": base + 0.2 * lead + noise(0.2),
+            "ceiling": base + 1.5, "zero_phase": base + 1.5 + zero_phase_gap + noise(0.2)}
+    pesq["vae"][:3] = np.nan                            # unscored clips
+    per_clip = {c: {"pesq": v.tolist(), "lsd_db": (10 - v).tolist(), "rmse": np.abs(0.05 - v / 100).tolist()}
+                for c, v in pesq.items()}
+    rec = {c: {"pesq": float(np.nanmean(v)), "rmse": float(np.nanmean(np.abs(0.05 - v / 100)))} for c, v in pesq.items()}
+    deg_vae = rng.normal(0.02, 0.01, n)
+    interval = lambda v: {"estimate": float(np.mean(v)), "low": 0.0, "high": 0.0, "n": n, "method": "", "level": 0.95}  # noqa: E731
+    rob = {mode: {"per_clip": {"vae": deg_vae.tolist(), "unet": (deg_vae + unet_degrades + noise(0.01)).tolist(),
+                               "unet_noskip": deg_vae.tolist()},
+                  **{m: {"degradation": interval(deg_vae), "error_clean": interval(deg_vae)} for m in experiments.MODEL_NAMES}}
+           for mode in ("clip", "bin", "units")}
     conv = {"vae": {"epochs_to_plateau": 40, "seconds_to_plateau": 400, "epochs_to_vae_best": 40},
             "unet": {"epochs_to_plateau": 4, "seconds_to_plateau": 100, "epochs_to_vae_best": 2}}
-    gen = {"rows": {"prior N(0, I)": {"inception_score": 1.5}, "real test audio": {"inception_score": 9.5},
-                    "Gaussian fitted to the training latents": {"inception_score": 4.0}}}
-    return {"reconstruction": rec, "robustness": rob, "convergence": conv, "generation": gen}
+    gen = {"rows": {name: {"inception_score_ci": {"estimate": v, "low": v - 0.3, "high": v + 0.3, "n": 300,
+                                                  "method": "", "level": 0.95}}
+                    for name, v in (("prior N(0, I)", prior_is), ("real test audio", 9.5))}}
+    return {"reconstruction": rec, "per_clip": per_clip, "robustness": rob, "convergence": conv, "generation": gen}
 
 
-def test_verdicts_follow_the_numbers():
-    def by_claim(results):
-        return {x["id"]: x["verdict"] for x in verdicts(results)}
+def by_claim(results):
+    return {v["id"]: v for v in verdicts(results)}
 
-    v = by_claim(_results(unet_better=True))
-    assert v["reconstruction"] == "holds" and v["convergence"] == "holds" and v["generation"] == "does not hold"
-    assert v["skip_connections"] == "holds" and v["griffin_lim"] == "does not hold"
-    assert by_claim(_results(unet_better=False))["reconstruction"] == "does not hold"
 
+def test_verdicts_follow_the_paired_differences(rng):
+    v = by_claim(fake_results(rng))
+    assert set(v) == set(experiments.CLAIMS)
+    assert v["reconstruction"]["verdict"] == "holds" and v["robustness"]["verdict"] == "does not hold"
+    assert v["generation"]["verdict"] == "does not hold" and v["griffin_lim"]["verdict"] == "does not hold"
+    assert v["skip_connections"]["verdict"] == "holds"
+    assert v["convergence"]["verdict"] == "inconclusive" and v["convergence"]["interval"] is None   # one seed
+    assert v["reconstruction"]["interval"]["n"] == 197                                            # NaN clips left out
+
+    flipped = by_claim(fake_results(rng, lead=-1.0, unet_degrades=-0.03, zero_phase_gap=0.5, prior_is=9.0))
+    assert flipped["reconstruction"]["verdict"] == "does not hold" and flipped["robustness"]["verdict"] == "holds"
+    assert flipped["griffin_lim"]["verdict"] == "holds" and flipped["generation"]["verdict"] == "holds"
+    noise = by_claim(fake_results(rng, lead=0.0, unet_degrades=0.0, zero_phase_gap=0.0, prior_is=8.0))
+    assert {noise[k]["verdict"] for k in ("reconstruction", "robustness", "griffin_lim", "generation")} == {"inconclusive"}
+    assert all(x["verdict"] in VERDICTS for x in verdicts(fake_results(rng)))
+
+
+def test_with_several_seeds_training_claims_use_the_spread_over_seeds(rng):
+    results = fake_results(rng)
+    results["seeds"] = [{"seed": s, "estimates": {"reconstruction": r, "robustness": 0.03, "convergence": c,
+                                                  "generation": -4.0 + s, "skip_connections": 0.5, "griffin_lim": -1.0}}
+                        for s, (r, c) in enumerate([(1.0, 30), (1.1, -20), (0.9, 10)])]
+    v = by_claim(results)
+    assert v["reconstruction"]["basis"] == "3 training seeds" and v["reconstruction"]["verdict"] == "holds"
+    assert v["convergence"]["verdict"] == "inconclusive" and v["convergence"]["interval"]["n"] == 3
+    assert v["griffin_lim"]["basis"] == "test clips"          # no training in that claim: still the clips
+
+
+# --- the cache shared between chapters ---------------------------------------------------------
+
+class FakeModel:
+    def __init__(self, w):
+        self.w = np.asarray(w, np.float32)
+
+    def get_weights(self):
+        return [self.w]
+
+
+def test_cache_returns_the_same_result_and_forgets_it_when_weights_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOGEN_CACHE", str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"value": np.float32(0.25), "array": np.arange(3), "nan": float("nan")}
+
+    models = {"vae": FakeModel([1.0, 2.0]), "unet": FakeModel([3.0])}
+    first = experiments.cached("demo", models, {"n_test": 16}, compute)
+    again = experiments.cached("demo", models, {"n_test": 16}, compute)
+    assert first["value"] == again["value"] == 0.25 and again["array"] == [0, 1, 2] and np.isnan(again["nan"])
+    assert len(calls) == 1 and len(list((tmp_path / "results").glob("demo-*.json"))) == 1
+    models["unet"] = FakeModel([3.0001])                      # retrained: other weights
+    experiments.cached("demo", models, {"n_test": 16}, compute)
+    experiments.cached("demo", models, {"n_test": 300}, compute)   # other clips
+    assert len(calls) == 3
+
+
+def test_paper_training_is_budgeted_in_epochs_not_seconds(monkeypatch, tmp_path):
+    """get_models trains without a clock: same seed, same models; the wall time is only recorded."""
+    from audiogen_lib import pretrained, training
+
+    monkeypatch.setenv("AUDIOGEN_CACHE", str(tmp_path / "features"))
+    calls = []
+
+    class Run:
+        def __init__(self, kwargs):
+            self.model, self.card = FakeModel([0.0]), {"kwargs": kwargs}
+
+    monkeypatch.setattr(training, "train", lambda kind, **kw: calls.append((kind, kw)) or Run(kw))
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda kind, config: FakeModel([1.0]))
+    models = experiments.get_models("paper", profile="smoke", seed=3, train=True)
+    assert [kind for kind, _ in calls] == ["vae", "unet", "unet"] and set(models) == {"classifier", *experiments.MODEL_NAMES}
+    for _, kw in calls:
+        assert kw["seed"] == 3 and "max_seconds" not in kw and "seed3" in str(kw["out_dir"])
+
+
+# --- the whole run ------------------------------------------------------------------------------
 
 def test_reproduce_smoke_writes_every_result(tmp_path, capsys):
     from audiogen_lib.cli import main
@@ -67,14 +229,30 @@ def test_reproduce_smoke_writes_every_result(tmp_path, capsys):
     assert main(["reproduce", "--profile", "smoke", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["profile"] == "smoke" and results["n_test"] == 16
-    assert {"original", "ceiling", "zero_phase", "vae", "unet", "unet_noskip", "pca"} == set(results["reconstruction"])
+    assert {"original", "ceiling", "zero_phase", "vae", "unet", "unet_noskip", "pca"} <= set(results["reconstruction"])
     assert results["reconstruction"]["original"]["rmse"] == 0.0
-    assert {v["verdict"] for v in results["verdicts"]} <= {"holds", "partly", "does not hold"}
+    r = results["reconstruction"]["unet"]
+    assert r["pesq_ci"]["low"] <= r["pesq"] <= r["pesq_ci"]["high"] and len(results["per_clip"]["unet"]["pesq"]) == 16
+    assert set(results["robustness"]) >= {"clip", "bin", "units"}
+    assert {v["verdict"] for v in results["verdicts"]} <= set(VERDICTS)
+    assert results["generation"]["normalisation"]["width_db"] == get_config("paper").top_db
     report = (tmp_path / "results.md").read_text()
-    assert "## Verdicts" in report and "| **" in report
+    assert "## Verdicts" in report and "| **" in report and "95%" in report
     assert len(list((tmp_path / "wav").glob("*.wav"))) >= 3 * 6
     assert {p.name for p in (tmp_path / "figures").iterdir()} >= {"spectrograms.png", "convergence.png"}
     assert "results written to" in capsys.readouterr().out
+
+
+def test_reproduce_with_seeds_trains_each_seed_and_reports_their_spread(tmp_path):
+    from audiogen_lib.report import reproduce
+
+    rep = reproduce("smoke", out_dir=tmp_path, seeds=2, n_examples=1)
+    seeds = rep.results["seeds"]
+    assert [s["seed"] for s in seeds] == [0, 1] and set(seeds[0]["estimates"]) == set(experiments.CLAIMS)
+    assert rep.results["trained_now"] and rep.results["models"]["vae"]["seed"] == 0
+    v = {x["id"]: x for x in rep.results["verdicts"]}
+    assert v["reconstruction"]["basis"] == "2 training seeds" and v["griffin_lim"]["basis"] == "test clips"
+    assert "## Training seeds" in (tmp_path / "results.md").read_text()
 
 
 def test_pca_baseline_matches_svd_and_reconstructs_its_span(rng):

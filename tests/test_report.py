@@ -1,0 +1,33 @@
+from audiogen_lib import report
+
+
+def ci(estimate, low, high):
+    return {"estimate": estimate, "low": low, "high": high, "n": 300, "method": "test", "level": 0.95}
+
+
+VERDICTS = [
+    {"id": "a", "claim": "A is better.", "measure": "A minus B", "claimed": "positive", "interval": ci(1.2, 1.1, 1.3),
+     "basis": "test clips", "verdict": "holds", "evidence": "numbers"},
+    {"id": "b", "claim": "B is robust.", "measure": "B minus A", "claimed": "negative", "interval": ci(0.03, 0.02, 0.04),
+     "basis": "test clips", "verdict": "does not hold", "evidence": "numbers"},
+    {"id": "c", "claim": "C is fast.", "measure": "epochs", "claimed": "positive", "interval": None,
+     "basis": "one training seed: no interval", "verdict": "inconclusive", "evidence": "numbers"},
+]
+
+
+def test_verdict_table_prints_each_interval_and_side():
+    table = report.verdict_table({"verdicts": VERDICTS})
+    assert "+1.200 [+1.100, +1.300] (test clips)" in table and "(claimed < 0)" in table
+    assert "**inconclusive**" in table and table.count("\n") == 2 + len(VERDICTS)
+
+
+def test_held_up_is_built_from_the_verdicts():
+    text = report.held_up({"verdicts": VERDICTS})
+    held, did_not, open_ = text.split("\n\n")
+    assert held.startswith("**What held up.** A is better") and "B is robust" in did_not and "C is fast" in open_
+    assert "What did not" in report.held_up({"verdicts": VERDICTS[:1]}) and "Nothing." in report.held_up({"verdicts": VERDICTS[:1]})
+
+
+def test_ci_formatting():
+    assert report._ci(ci(0.1234, 0.1, 0.15)) == "0.123 [0.100, 0.150]"
+    assert report._ci(None) == "–"
