@@ -7,7 +7,7 @@ spectral_convergence   ||S - |STFT(y)|||_F / ||S||_F per clip: how well a wavefo
 inception_score        exp E[KL(p(y|x) || p(y))] of classifier probabilities: 1 (useless) to 10 (ten clear digits)
 log_spectral_distance  dB distance between magnitudes per clip, frames averaged, bins up to 4 kHz
 lsd_from_audio         :func:`log_spectral_distance` of two waveform batches' STFT magnitudes
-pesq_nb                PESQ narrow-band per clip at 8 kHz, in crash-proof worker processes
+pesq_nb                PESQ narrow-band per clip at 8 kHz, in a standard process pool that survives a crash
 stoi                   STOI per clip, on the clips with enough speech for it (46% of FSDD)
 stoi_concatenated      STOI once over all clips joined end to end, short ones included
 MetricResult           per-clip scores with the clips not scored and why; mean, counts, summary
@@ -281,37 +281,25 @@ def _default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_isolated(fn, tasks: list[tuple], n_workers: int) -> list:
-    """``fn(*task)`` for each task, each in its own worker process, at most ``n_workers`` at once.
+def _pool_map(fn, tasks: list[tuple], n_workers: int) -> list:
+    """``fn(*task)`` for each task in one standard process pool of ``n_workers``.
 
-    A task whose process dies (segmentation fault, abort) gives ``_CRASHED`` and takes
-    nothing else down; exceptions raised by ``fn`` itself propagate.
+    ``concurrent.futures.ProcessPoolExecutor`` notices a worker that dies (segmentation
+    fault, abort) and fails every task not yet finished with ``BrokenProcessPool``: those
+    come back as ``_CRASHED`` and the caller runs them again in a fresh pool, split up,
+    until the task that crashes is alone. Exceptions raised by ``fn`` itself propagate.
     """
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    context = _mp_context()
-    results: list = [None] * len(tasks)
-    pending = list(enumerate(tasks))
-    running: dict = {}
-    try:
-        while pending or running:
-            while pending and len(running) < n_workers:
-                i, task = pending.pop(0)
-                executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
-                running[executor.submit(fn, *task)] = (i, executor)
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                i, executor = running.pop(future)
-                try:
-                    results[i] = future.result()
-                except BrokenProcessPool:
-                    results[i] = _CRASHED
-                executor.shutdown(wait=True)
-    finally:
-        for future, (_, executor) in running.items():
-            future.cancel()
-            executor.shutdown(wait=False, cancel_futures=True)
+    results: list = []
+    with ProcessPoolExecutor(max_workers=max(1, min(n_workers, len(tasks))), mp_context=_mp_context()) as pool:
+        futures = [pool.submit(fn, *task) for task in tasks]
+        for future in futures:
+            try:
+                results.append(future.result())
+            except BrokenProcessPool:
+                results.append(_CRASHED)
     return results
 
 
@@ -326,10 +314,12 @@ def pesq_nb(y_ref, y_est, *, sr: int, lengths=None, n_workers: int | None = None
     where the estimate is not silent in the padding (test split, native8k, Griffin-Lim
     from the pipeline's floored magnitude: 4.02 padded, 4.25 trimmed).
 
-    Scoring runs in ``n_workers`` worker processes (default: the CPUs available), one
-    chunk of clips each, so that a crash in the C code cannot end the caller; a chunk
-    whose worker died is split and re-run until the clip that crashes is alone, and
-    that clip is counted as failed. Clips PESQ refuses ("no utterances detected": 9
+    Scoring runs in a standard process pool (``concurrent.futures.ProcessPoolExecutor``)
+    of ``n_workers`` (default: the CPUs available), one chunk of clips per task, so that
+    a crash in the C code cannot end the caller; chunks lost with a crashed worker are
+    split and re-run in a fresh pool until the clip that crashes is alone, and that clip
+    is counted as failed. (``pesq.pesq_batch`` is not used: it takes clips of one length,
+    and its own pool waits forever when a worker dies.) Clips PESQ refuses ("no utterances detected": 9
     of the 300 FSDD test clips) are counted as failed with their reason, not scored.
     In a script, call it under ``if __name__ == "__main__":`` (workers import it).
 
@@ -354,16 +344,25 @@ def pesq_nb(y_ref, y_est, *, sr: int, lengths=None, n_workers: int | None = None
 
     values = np.full(len(refs), np.nan)
     reasons = [""] * len(refs)
+    def task(chunk):
+        return [refs[i] for i in chunk], [ests[i] for i in chunk], score_clip
+
     chunks = [c for c in np.array_split(np.arange(len(refs)), max(1, min(n_workers, len(refs)))) if c.size]
-    while chunks:
-        results = _run_isolated(_score_chunk, [([refs[i] for i in c], [ests[i] for i in c], score_clip)
-                                               for c in chunks], n_workers)
+    suspects = []  # single clips lost with a crashed pool: each is run again alone
+    while chunks or suspects:
+        alone = not chunks
+        if alone:
+            chunks = [suspects.pop(0)]
+        results = _pool_map(_score_chunk, [task(c) for c in chunks], 1 if alone else n_workers)
         retry = []
         for chunk, result in zip(chunks, results):
-            if isinstance(result, str) and chunk.size > 1:  # _CRASHED: find the clip that did it
+            if isinstance(result, str) and chunk.size > 1:  # _CRASHED: split it to find the clip that did it
                 retry += [c for c in np.array_split(chunk, max(2, n_workers)) if c.size]
             elif isinstance(result, str):
-                reasons[chunk[0]] = _CRASHED
+                if alone:
+                    reasons[chunk[0]] = _CRASHED
+                else:
+                    suspects.append(chunk)
             else:
                 for i, (value, reason) in zip(chunk, result):
                     values[i], reasons[i] = value, reason

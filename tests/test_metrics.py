@@ -167,12 +167,13 @@ def _abort_on_marked_clip(ref, est):
     return float(np.mean(est)), ""
 
 
-def test_a_crashing_clip_is_isolated_and_counted():
+@pytest.mark.parametrize("n_workers", [2, 7])  # 7: every clip its own task, the crash takes the others' pool down
+def test_a_crashing_clip_is_isolated_and_counted(n_workers):
     refs = np.zeros((7, 100))
     refs[4, 0] = 0.125  # crashes its worker
     refs[1, 0] = 0.25   # raises
     ests = np.arange(7.0)[:, None] * np.ones(100)
-    result = pesq_nb(refs, ests, sr=8000, n_workers=2, _score_clip=_abort_on_marked_clip)
+    result = pesq_nb(refs, ests, sr=8000, n_workers=n_workers, _score_clip=_abort_on_marked_clip)
     assert result.reasons[4] == "worker process crashed"
     assert result.reasons[1] == "RuntimeError: a Python error"
     scored = [0, 2, 3, 5, 6]
