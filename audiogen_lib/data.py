@@ -7,7 +7,7 @@
 Public names
 ------------
 locate_fsdd       the folder of recordings: explicit path, ``$AUDIOGEN_FSDD``, default folder, or download
-download_fsdd     fetch the v1.0.10 archive with pooch and verify every file
+download_fsdd     fetch the v1.0.10 archive with pooch (its sha256 pinned), unpack it, verify every file
 verify_fsdd       check every recording against the sha256 manifest shipped in the package
 list_recordings   the recordings of a split, parsed from their names
 parse_name        ``"7_jackson_32.wav"`` -> ``(7, "jackson", 32)``
@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -40,7 +39,12 @@ from pathlib import Path
 from .errors import AudiogenError
 
 FSDD_VERSION = "1.0.10"
-FSDD_URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v{FSDD_VERSION}.tar.gz"
+FSDD_URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v{FSDD_VERSION}.zip"
+# sha256 of that archive (16,419,872 bytes; tag v1.0.10 = commit d6938f9bf1545aa66d8489fc9f1385a7abd64282).
+# GitHub builds it with `git archive --format=zip`, whose file times are local time on GitHub's servers
+# (US Pacific): `TZ=America/Los_Angeles git archive --format=zip --prefix=free-spoken-digit-dataset-1.0.10/
+# v1.0.10 | sha256sum` in a clone gives the same hash as the download.
+FSDD_ARCHIVE_SHA256 = "c680098f5d2355ba7cc4bd8b0ca9e0a24c00ebe3b4c552208889a4d28d4fbc2b"
 FSDD_ENV = "AUDIOGEN_FSDD"
 FSDD_CITATION = (
     'Zohar Jackson, César Souza, Jason Flaks, Yuxin Pan, Hereman Nicolas and Adhish Thite, '
@@ -193,21 +197,39 @@ def locate_fsdd(path: str | os.PathLike | None = None, *, download: bool = True)
     return download_fsdd(default)
 
 
-def download_fsdd(dest: str | os.PathLike, *, url: str = FSDD_URL, expected: dict[str, str] | None = None) -> Path:
-    """Download the FSDD archive from ``url`` into ``dest`` and verify every recording.
+def download_fsdd(dest: str | os.PathLike, *, url: str = FSDD_URL, known_hash: str | None = FSDD_ARCHIVE_SHA256,
+                  expected: dict[str, str] | None = None) -> Path:
+    """Download the FSDD archive from ``url`` into ``dest``: pooch fetches it, checks its sha256
+    (``known_hash``; ``None`` skips that check) and unpacks its ``recordings/``; then every
+    recording is verified against the manifest.
 
-    The archive goes to a temporary folder next to ``dest``; only a fully
-    extracted and verified set of recordings is moved to ``dest/recordings``, so an
-    interrupted or corrupt download leaves nothing behind.
+    The archive goes to a temporary folder next to ``dest``; only a fully extracted and
+    verified set of recordings is moved to ``dest/recordings``, so an interrupted, altered
+    or corrupt download leaves nothing behind.
     """
+    import zipfile
+
     import pooch
 
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     final = dest / "recordings"
+    members = [f"free-spoken-digit-dataset-{FSDD_VERSION}/recordings"]
     with tempfile.TemporaryDirectory(dir=dest, prefix=".download-") as tmp:
         try:
-            archive = pooch.retrieve(url, known_hash=None, fname="fsdd.tar.gz", path=tmp, progressbar=True)
+            files = pooch.retrieve(url, known_hash=known_hash and f"sha256:{known_hash}", fname="fsdd.zip", path=tmp,
+                                   processor=pooch.Unzip(members=members, extract_dir="unpacked"),
+                                   progressbar=True)
+        except (zipfile.BadZipFile, EOFError) as err:
+            raise AudiogenError(
+                f"the archive downloaded from {url} is damaged ({err}); nothing was kept, try again") from err
+        except ValueError as err:
+            if "hash" not in str(err).lower():
+                raise
+            raise AudiogenError(
+                f"the archive downloaded from {url} is not the FSDD v{FSDD_VERSION} release this library pins "
+                f"({err}); nothing was kept. Try again; if it persists, download the release yourself and "
+                f"set ${FSDD_ENV} to it") from err
         except Exception as err:  # network errors come in many types
             raise AudiogenError(
                 f"download of FSDD from {url} failed ({type(err).__name__}: {err}); nothing was kept. "
@@ -215,17 +237,9 @@ def download_fsdd(dest: str | os.PathLike, *, url: str = FSDD_URL, expected: dic
             ) from err
         staging = Path(tmp) / "recordings"
         staging.mkdir()
-        try:
-            with tarfile.open(archive) as tar:
-                for member in tar.getmembers():
-                    parent, name = os.path.split(member.name)
-                    if member.isfile() and parent.endswith("/recordings") and name.endswith(".wav"):
-                        with tar.extractfile(member) as src, open(staging / name, "wb") as dst:
-                            shutil.copyfileobj(src, dst)
-        except (tarfile.TarError, EOFError, OSError) as err:
-            raise AudiogenError(
-                f"the archive downloaded from {url} is damaged ({err}); nothing was kept, try again"
-            ) from err
+        for path in map(Path, files):
+            if path.suffix == ".wav" and path.parent.name == "recordings":
+                os.replace(path, staging / path.name)
         verify_fsdd(staging, expected=expected)
         if final.exists():
             shutil.rmtree(final)

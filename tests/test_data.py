@@ -3,8 +3,8 @@ import http.server
 import io
 import os
 import shutil
-import tarfile
 import threading
+import zipfile
 from functools import partial
 
 import numpy as np
@@ -118,14 +118,27 @@ SMALL = ["0_george_0.wav", "5_nicolas_7.wav", "9_yweweler_49.wav"]
 
 
 def _archive(fsdd, names, *, truncate=False) -> bytes:
+    """A zip laid out as GitHub's archive of the tag: a README and recordings/ under one top folder."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        tar.add(fsdd.parent / "README.md" if (fsdd.parent / "README.md").exists() else fsdd / names[0],
-                arcname="free-spoken-digit-dataset-1.0.10/README.md")
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("free-spoken-digit-dataset-1.0.10/README.md", "FSDD\n")
         for n in names:
-            tar.add(fsdd / n, arcname=f"free-spoken-digit-dataset-1.0.10/recordings/{n}")
+            z.write(fsdd / n, arcname=f"free-spoken-digit-dataset-1.0.10/recordings/{n}")
     raw = buf.getvalue()
     return raw[: len(raw) // 2] if truncate else raw
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def test_the_archive_is_pinned_by_its_sha256():
+    """The release archive itself is pinned (the sha256 GitHub's zip of tag v1.0.10 has), not only its files."""
+    assert data.FSDD_URL.endswith("/archive/refs/tags/v1.0.10.zip")
+    assert data.FSDD_ARCHIVE_SHA256 == "c680098f5d2355ba7cc4bd8b0ca9e0a24c00ebe3b4c552208889a4d28d4fbc2b"
+    import inspect
+
+    assert inspect.signature(data.download_fsdd).parameters["known_hash"].default == data.FSDD_ARCHIVE_SHA256
 
 
 @pytest.fixture
@@ -145,30 +158,45 @@ def _expected(fsdd, names):
 
 def test_download_extracts_and_verifies(fsdd, server, tmp_path):
     root, url = server
-    (root / "fsdd.tar.gz").write_bytes(_archive(fsdd, SMALL))
-    out = data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.tar.gz", expected=_expected(fsdd, SMALL))
+    raw = _archive(fsdd, SMALL)
+    (root / "fsdd.zip").write_bytes(raw)
+    out = data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.zip", known_hash=_sha256(raw),
+                             expected=_expected(fsdd, SMALL))
     assert sorted(p.name for p in out.iterdir()) == sorted(SMALL)
     assert os.listdir(tmp_path / "dl") == ["recordings"]  # no temporary leftovers
 
 
+def test_download_of_another_archive_leaves_nothing(fsdd, server, tmp_path):
+    """An archive whose sha256 is not the pinned one is refused before anything is unpacked."""
+    root, url = server
+    (root / "fsdd.zip").write_bytes(_archive(fsdd, SMALL))
+    with pytest.raises(AudiogenError, match=r"is not the FSDD v1\.0\.10 release .*0{64}.*nothing was kept"):
+        data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.zip", known_hash="0" * 64, expected=_expected(fsdd, SMALL))
+    assert os.listdir(tmp_path / "dl") == []
+
+
 def test_download_with_bad_checksum_leaves_nothing(fsdd, server, tmp_path):
     root, url = server
-    (root / "fsdd.tar.gz").write_bytes(_archive(fsdd, SMALL))
+    raw = _archive(fsdd, SMALL)
+    (root / "fsdd.zip").write_bytes(raw)
     expected = {**_expected(fsdd, SMALL), SMALL[1]: "0" * 64}
     with pytest.raises(AudiogenError, match=f"checksum mismatch for .*{SMALL[1]}"):
-        data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.tar.gz", expected=expected)
+        data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.zip", known_hash=_sha256(raw), expected=expected)
     assert os.listdir(tmp_path / "dl") == []
 
 
 def test_interrupted_download_leaves_nothing(fsdd, server, tmp_path):
     root, url = server
-    (root / "fsdd.tar.gz").write_bytes(_archive(fsdd, SMALL, truncate=True))
+    (root / "fsdd.zip").write_bytes(_archive(fsdd, SMALL, truncate=True))
     with pytest.raises(AudiogenError, match="damaged.*nothing was kept"):
-        data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.tar.gz", expected=_expected(fsdd, SMALL))
+        data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.zip", known_hash=None, expected=_expected(fsdd, SMALL))
+    assert os.listdir(tmp_path / "dl") == []
+    with pytest.raises(AudiogenError, match="is not the FSDD v1.0.10 release"):  # with the hash: caught earlier
+        data.download_fsdd(tmp_path / "dl", url=f"{url}/fsdd.zip", expected=_expected(fsdd, SMALL))
     assert os.listdir(tmp_path / "dl") == []
 
 
 def test_unreachable_server_is_reported(tmp_path):
     with pytest.raises(AudiogenError, match="download of FSDD .* failed.*AUDIOGEN_FSDD"):
-        data.download_fsdd(tmp_path / "dl", url="http://127.0.0.1:9/fsdd.tar.gz")
+        data.download_fsdd(tmp_path / "dl", url="http://127.0.0.1:9/fsdd.zip")
     assert os.listdir(tmp_path / "dl") == []
