@@ -11,14 +11,14 @@ without internet, or a CI browser without it, then gets console errors, no
 widgets and raw TeX. This Sphinx extension puts pinned copies of both into the
 built site instead:
 
-* at ``config-inited`` it makes sure each package below is in the download cache
-  (``$XDG_CACHE_HOME/audiogen/static``, i.e. ``~/.cache/audiogen/static``),
-  fetching the npm tarball from the registry once (no ``npm`` needed, only
-  Python), checking it against the sha512 that npm publishes, and unpacking only
-  the files the book needs;
-* it adds those folders to ``html_static_path``, so that they are copied to
+* at ``config-inited``, pooch fetches each package's npm tarball from the registry
+  once into the download cache (``$XDG_CACHE_HOME/audiogen/static``, i.e.
+  ``~/.cache/audiogen/static``), checks it against the sha512 that npm publishes
+  (``dist.integrity``) and unpacks the folder the book needs (``pooch.Untar``);
+* at ``build-finished`` the files the book uses are copied into
   ``_build/html/_static/jupyter-widgets/`` and ``_build/html/_static/mathjax/``,
-  where ``_config.yml`` points ``nb_ipywidgets_js`` and ``mathjax_path``.
+  with their licence, where ``_config.yml`` points ``nb_ipywidgets_js`` and
+  ``mathjax_path``.
 
 If the registry cannot be reached and nothing is cached, it warns (an error under
 ``-W``) and points both settings back at the CDN, so that a build still gives a
@@ -31,23 +31,21 @@ Inline scripts once
 -------------------
 Sphinx 7.4 writes an inline script that an extension adds after the builder has
 started (sphinx-thebe's ``const THEBE_JS_URL = ...``, sphinx-togglebutton's
-settings) twice into every page, and the second ``const`` is a SyntaxError in the
-browser console. At ``env-updated`` (after reading, before writing) this extension
-drops the builder's own copy of each such script; Sphinx adds it back from its
-registry when it starts writing, once.
+settings) twice into every page: the builder keeps it once with ``filename=None``
+and once, re-added from the registry, with ``filename=''``; the second ``const`` is
+a SyntaxError in the browser console. At ``html-page-context`` this extension gives
+the page a ``script_files`` list (the template variable Sphinx documents) with
+each script once; Sphinx's own lists are not touched. ``tests/test_book_assets.py``
+builds a one-page project with and without the handler, so it fails the day Sphinx
+stops duplicating (remove the handler then) or the template variable changes.
 """
 
 from __future__ import annotations
 
 import base64
 import fnmatch
-import hashlib
-import io
 import os
 import shutil
-import tarfile
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +105,16 @@ class NpmAsset:
     licence_text: str = ""  # written to LICENSE when the tarball has none
 
     @property
+    def known_hash(self) -> str:
+        """npm's integrity (``sha512-<base64>``) in pooch's form, ``sha512:<hex>``."""
+        algo, _, b64 = self.integrity.partition("-")
+        return f"{algo}:{base64.b64decode(b64).hex()}"
+
+    @property
+    def slug(self) -> str:
+        return f"{self.name.replace('/', '__')}-{self.version}"
+
+    @property
     def tarball_url(self) -> str:
         registry = os.environ.get("AUDIOGEN_NPM_REGISTRY", REGISTRY).rstrip("/")
         return f"{registry}/{self.name}/-/{self.name.split('/')[-1]}-{self.version}.tgz"
@@ -148,60 +156,35 @@ def cache_dir() -> Path:
     return Path(base) / "audiogen" / "static"
 
 
-def _download(asset: NpmAsset) -> bytes:
-    with urllib.request.urlopen(asset.tarball_url, timeout=120) as response:
-        data = response.read()
-    algo, _, expected = asset.integrity.partition("-")
-    got = base64.b64encode(hashlib.new(algo, data).digest()).decode()
-    if got != expected:
-        raise ValueError(f"{asset.tarball_url}: {algo} is {got}, expected {expected}; "
-                         "the download is corrupt or the pin is wrong")
-    return data
-
-
 def ensure(asset: NpmAsset) -> Path:
-    """The cached folder holding ``asset.static_dir``; downloads and unpacks it once."""
-    root = cache_dir() / f"{asset.name.replace('/', '__')}-{asset.version}"
-    if (root / ".complete").exists():
-        return root
-    data = _download(asset)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=root.parent))
-    try:
-        target = tmp / asset.static_dir
-        target.mkdir(parents=True)
-        prefix = f"package/{asset.package_dir}/"
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            for member in tar.getmembers():
-                if not member.isfile():
-                    continue
-                if member.name in asset.licence_files:
-                    dest = target / Path(member.name).name
-                elif member.name.startswith(prefix) and any(
-                        fnmatch.fnmatch(member.name[len(prefix):], pattern) for pattern in asset.include):
-                    rel = Path(member.name[len(prefix):])
-                    if ".." in rel.parts or rel.is_absolute():
-                        continue
-                    dest = target / rel
-                else:
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(tar.extractfile(member).read())
-        if asset.licence_text:
-            (target / "LICENSE").write_text(asset.licence_text, encoding="utf8")
-        (tmp / ".complete").write_text(asset.tarball_url + "\n", encoding="utf8")
-        if (root / ".complete").exists():  # another build got there first
-            return root
-        if root.exists():  # a partial folder from an interrupted run
-            shutil.rmtree(root, ignore_errors=True)
-        try:
-            tmp.rename(root)
-        except OSError:
-            if not (root / ".complete").exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    """The cached, unpacked ``package/`` folder of ``asset``: pooch downloads, hash-checks and unpacks it once."""
+    import pooch
+
+    pooch.get_logger().setLevel("WARNING")  # no "Downloading ..." lines in the build log
+    members = [f"package/{asset.package_dir}", *asset.licence_files]
+    pooch.retrieve(asset.tarball_url, known_hash=asset.known_hash, fname=f"{asset.slug}.tgz", path=cache_dir(),
+                   processor=pooch.Untar(members=members, extract_dir=asset.slug), progressbar=False)
+    return cache_dir() / asset.slug / "package"
+
+
+def copy_into(asset: NpmAsset, package: Path, static: Path) -> list[Path]:
+    """Copy the files of ``asset`` the book uses (``include``, licence) from ``package`` to ``static/<static_dir>``."""
+    source, target = package / asset.package_dir, static / asset.static_dir
+    copied = []
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source).as_posix()
+        if path.is_file() and any(fnmatch.fnmatch(rel, pattern) for pattern in asset.include):
+            dest = target / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+            copied.append(dest)
+    for name in asset.licence_files:
+        shutil.copyfile(package.parent / name, target / Path(name).name)
+    if asset.licence_text:
+        (target / "LICENSE").write_text(asset.licence_text, encoding="utf8")
+    if not copied:
+        raise FileNotFoundError(f"none of {asset.include} in {source}")
+    return copied
 
 
 def _point_at_cdn(config, asset: NpmAsset) -> None:
@@ -216,11 +199,14 @@ def _point_at_cdn(config, asset: NpmAsset) -> None:
         config.mathjax_path = asset.cdn_url(config.mathjax_path)
 
 
+_PACKAGES: dict[str, Path] = {}  # asset name -> its unpacked package/ folder, copied at build-finished
+
+
 def config_inited(app, config) -> None:
-    static = list(config.html_static_path)
+    _PACKAGES.clear()
     for asset in ASSETS:
         try:
-            root = ensure(asset)
+            _PACKAGES[asset.name] = ensure(asset)
         except Exception as err:  # noqa: BLE001 -- any failure means: use the CDN
             logger.warning(
                 f"book_assets: could not get {asset.name}@{asset.version} from "
@@ -229,35 +215,43 @@ def config_inited(app, config) -> None:
                 f"in {cache_dir()}) or set AUDIOGEN_NPM_REGISTRY to a mirror.",
                 type="book_assets", subtype="download")
             _point_at_cdn(config, asset)
-            continue
-        if str(root) not in static:
-            static.append(str(root))
-    config.html_static_path = static
 
 
-def drop_duplicate_inline_scripts(app, env) -> list[str]:
-    """Keep one copy of each inline script added after the builder started (see above)."""
-    builder = app.builder
-    js_files = getattr(builder, "_js_files", None)
-    if js_files is None:  # not an HTML builder
-        return []
-    def key(filename, attrs):
-        return filename or "", repr(sorted(attrs.items()))
+def build_finished(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    for asset in ASSETS:
+        package = _PACKAGES.get(asset.name)
+        if package is not None:
+            copy_into(asset, package, static)
 
-    in_registry = {key(filename, attrs) for filename, attrs in app.registry.js_files}
-    keep = []
-    for js in js_files:
-        attrs = {"priority": js.priority, **js.attributes}
-        if js.filename is None and key(None, attrs) in in_registry:
-            continue  # prepare_writing() adds it again from the registry
-        keep.append(js)
-    js_files[:] = keep
-    return []
+
+def _script_key(js) -> tuple:
+    """What makes two scripts the same: the file (``None`` and ``''`` alike: inline), priority, attributes, body."""
+    attributes = getattr(js, "attributes", {}) or {}
+    return (getattr(js, "filename", js) or "", getattr(js, "priority", 500), repr(sorted(attributes.items())))
+
+
+def keep_each_inline_script_once(app, pagename, templatename, context, doctree) -> None:
+    """Give the page a ``script_files`` list with each script once (see the module docstring)."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for js in scripts:
+        key = _script_key(js)
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    if len(unique) != len(scripts):
+        context["script_files"] = unique  # a new list: Sphinx's own is left as it is
 
 
 def setup(app):
-    # config-inited comes before myst-nb reads nb_ipywidgets_js (builder-inited)
-    # and before Sphinx copies html_static_path (at the end of the build)
+    # config-inited comes before myst-nb reads nb_ipywidgets_js (builder-inited);
+    # build-finished comes after Sphinx has copied html_static_path.
     app.connect("config-inited", config_inited)
-    app.connect("env-updated", drop_duplicate_inline_scripts)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    app.connect("build-finished", build_finished)
+    app.connect("html-page-context", keep_each_inline_script_once)
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
