@@ -127,7 +127,9 @@ def reconstruction_rmse(model, x: np.ndarray, *, digits: np.ndarray | None = Non
     for the shipped VAE).
     """
     x_hat = model.predict(x if digits is None else (x, digits), batch_size=batch_size, verbose=0)
-    return float(np.sqrt(np.mean((x - x_hat) ** 2, dtype=np.float64)))
+    from .metrics import rmse
+
+    return rmse(x, x_hat)
 
 
 @dataclass
