@@ -20,13 +20,23 @@ help:
 	@echo "make test-lib / test-notebooks / test-book   one part of the tests"
 	@echo "make bench  training and inference speed of the model presets"
 
+# The chapters run on the kernel "audiogen" (their kernelspec): registered inside the venv
+# (--sys-prefix, so nothing is written outside .venv), where the venv's JupyterLab, nbclient
+# and the book build find it. A learner using another Jupyter sees which environment they need.
+KERNEL := $(VENV)/share/jupyter/kernels/audiogen/kernel.json
+KERNEL_INSTALL = $(PY) -m ipykernel install --sys-prefix --name audiogen --display-name "Python 3 (audiogen)" >/dev/null
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(KERNEL_INSTALL)
 	touch $@
 
-install: $(STAMP)
+$(KERNEL): | $(STAMP)
+	$(KERNEL_INSTALL)
+
+install: $(STAMP) $(KERNEL)
 
 data: $(STAMP)
 	$(BIN)/audiogen data
@@ -101,7 +111,8 @@ nbval-record: data
 test-lib: data
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests --ignore=tests/test_notebooks.py -m "not book and not browser"
 
-lab: data
+# JupyterLab from the venv: the kernel "audiogen" and jupyterlab-myst (MyST as in the book) come with it.
+lab: data $(KERNEL)
 	$(BIN)/jupyter lab notebooks/
 
 bench: data

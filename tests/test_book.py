@@ -155,6 +155,63 @@ def test_markdown_tables_are_rendered(built_book):
     assert not offenders, f"pages showing a Markdown table as text (nb_render_markdown_format in _config.yml): {offenders}"
 
 
+def test_each_inline_script_once(built_book):
+    """No page carries the same inline script twice (Sphinx 7.4 did so for late ones: book_assets.py)."""
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
+    offenders = {}
+    for doc in PAGES:
+        bodies = [b.strip() for b in inline.findall((built_book / f"{doc}.html").read_text(encoding="utf8"))]
+        twice = sorted({b[:60] for b in bodies if b and bodies.count(b) > 1})
+        if twice:
+            offenders[doc] = twice
+    assert not offenders, f"inline scripts written twice: {offenders}"
+
+
+_BINDER = re.compile(r"^https://mybinder\.org/v2/gh/([^/]+)/([^/]+)/([^?]+)\?urlpath=(?:lab/)?tree/(.+)$")
+_COLAB = re.compile(r"^https://colab\.research\.google\.com/github/([^/]+)/([^/]+)/blob/([^/]+)/(.+)$")
+_LAUNCH = re.compile(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)/[^"]+)"')
+
+
+def launch_targets(html: str) -> list[tuple[str, str, str, str]]:
+    """``(service, repository URL, branch, path in the repository)`` of every launch link in a page."""
+    import html as html_lib
+    from urllib.parse import unquote
+
+    out = []
+    for url in (html_lib.unescape(u) for u in _LAUNCH.findall(html)):
+        for service, pattern in (("binder", _BINDER), ("colab", _COLAB)):
+            m = pattern.match(url)
+            if m:
+                org, repo, branch, path = m.groups()
+                out.append((service, f"https://github.com/{org}/{repo}", unquote(branch), unquote(path)))
+                break
+        else:
+            out.append(("unknown", url, "", ""))
+    return out
+
+
+def test_launch_links_open_existing_notebooks(built_book):
+    """Every Binder and Colab button opens a notebook that exists, in the repository and branch of _config.yml;
+    every chapter has both."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from colab_cell import repository
+
+    repo_url, branch = repository()
+    problems = []
+    for doc in PAGES:
+        targets = launch_targets((built_book / f"{doc}.html").read_text(encoding="utf8"))
+        if doc.startswith("notebooks/") and {t[0] for t in targets} != {"binder", "colab"}:
+            problems.append(f"{doc}: launch buttons {sorted({t[0] for t in targets})}, expected binder and colab")
+        for service, repo, br, path in targets:
+            if service == "unknown":
+                problems.append(f"{doc}: a launch link of unknown form: {repo}")
+            elif (repo, br) != (repo_url, branch):
+                problems.append(f"{doc}: {service} opens {repo}@{br}, _config.yml names {repo_url}@{branch}")
+            elif not (path.endswith(".ipynb") and (ROOT / path).is_file()):
+                problems.append(f"{doc}: {service} opens {path}, which is not a notebook in the repository")
+    assert not problems, "\n".join(problems)
+
+
 # --------------------------------------------------------------------------- browser
 
 
