@@ -386,15 +386,14 @@ def _cache_path(config: FeatureConfig, directory: Path) -> Path:
 
 
 def _compute_all(config: FeatureConfig, data_dir) -> dict:
-    from tqdm.auto import tqdm
-
     from .data import list_recordings, locate_fsdd
+    from .runtime import progress
 
     rec_dir = locate_fsdd(data_dir)
     recs = list_recordings("all")
     waves = np.empty((len(recs), config.n_samples), np.float32)
     lengths = np.empty(len(recs), np.int32)
-    for i, r in enumerate(tqdm(recs, desc=f"FSDD -> {config.name} features", unit="clip")):
+    for i, r in enumerate(progress(recs, desc=f"FSDD -> {config.name} features", unit="clip")):
         y = load_audio(rec_dir / r.name, sr=config.sr)
         lengths[i] = y.size
         waves[i] = fix_length(y, config=config)
