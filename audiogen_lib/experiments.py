@@ -24,6 +24,7 @@ perturb_db              add [-max_db, max_db] dB to dB spectrograms: one offset 
 perturb_features        the three readings of "+-10 dB" applied to normalised images, the pipeline's floor re-applied
 experiment_robustness   each model's degradation under each reading, with intervals and paired differences
 epochs_to_plateau, experiment_convergence   epochs to the plateau of the validation RMSE
+chosen_on               which split chose a model's best epoch, from its card
 generation_db_range     the top_db-wide dB range a generated image is read in (card, else the training clips)
 latent_statistics, decode_to_audio, interpolate, experiment_generation
 comparisons             paired differences between conditions, per metric, with intervals
@@ -469,11 +470,12 @@ def experiment_convergence(models: dict) -> dict:
                       "epochs_to_vae_best": beat[0] if beat else None,
                       "epochs_run": len(curve), "best_val_rmse": float(min(curve)),
                       "seconds_per_epoch": round(h["wall_time"][-1] / len(curve), 1),
-                      "chosen_on": _chosen_on(models[name].card)}
+                      "chosen_on": chosen_on(models[name].card)}
     return rows
 
 
-def _chosen_on(card: dict) -> str:
+def chosen_on(card: dict) -> str:
+    """``"validation"``, or ``"test"`` for a card from before the validation split: the split that chose the model."""
     return "validation" if isinstance(card.get("split", {}).get("validation"), dict) else "test"
 
 

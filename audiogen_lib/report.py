@@ -5,6 +5,8 @@ Every number with an interval is printed ``estimate [low, high]``, the 95% inter
 
 Public names
 ------------
+interval_text          ``"0.123 [0.101, 0.145]"`` from an interval (its dict or an Interval)
+direction              one of three words for where an interval of a difference lies: above zero, below, across
 verdict_table          the study's claims: the difference that tests each, its interval, the verdict (Markdown)
 verdict_rule           the rule that turns an interval into a verdict, in words
 held_up                "what held up, what did not, what is open", built from the verdicts (Markdown)
@@ -45,11 +47,29 @@ def _fmt(value, spec=".3f") -> str:
     return format(value, spec)
 
 
-def _ci(d: dict | None, spec=".3f") -> str:
-    """``"0.123 [0.101, 0.145]"`` from an interval's dict, ``"–"`` for none."""
-    if not d:
+def interval_text(d, spec=".3f") -> str:
+    """``"0.123 [0.101, 0.145]"`` from an interval (its dict or a :class:`~audiogen_lib.stats.Interval`), ``"–"`` for none."""
+    if d is None:
         return "–"
+    if not isinstance(d, dict):
+        d = d.to_dict()
     return f"{d['estimate']:{spec}} [{d['low']:{spec}}, {d['high']:{spec}}]"
+
+
+_ci = interval_text
+
+
+def direction(d, *, above: str, below: str, across: str) -> str:
+    """``above`` when the whole interval of a difference lies above zero, ``below`` when below, else ``across``.
+
+    The words a sentence about a comparison needs, chosen by the same rule as a verdict:
+    ``direction(ci, above="better", below="worse", across="level with")``.
+    """
+    if d is None:
+        return across
+    if not isinstance(d, dict):
+        d = d.to_dict()
+    return above if d["low"] > 0 else below if d["high"] < 0 else across
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

@@ -31,3 +31,10 @@ def test_held_up_is_built_from_the_verdicts():
 def test_ci_formatting():
     assert report._ci(ci(0.1234, 0.1, 0.15)) == "0.123 [0.100, 0.150]"
     assert report._ci(None) == "–"
+
+
+def test_direction_follows_the_verdict_rule():
+    words = dict(above="better", below="worse", across="level")
+    assert report.direction(ci(0.2, 0.1, 0.3), **words) == "better"
+    assert report.direction(ci(-0.2, -0.3, -0.1), **words) == "worse"
+    assert report.direction(ci(0.1, -0.1, 0.3), **words) == "level" == report.direction(None, **words)
