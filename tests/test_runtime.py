@@ -45,12 +45,25 @@ def test_progress_outside_a_notebook_is_tqdms_text_bar_cleared_when_done():
     assert list(bar) == [0, 1, 2]
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    """A fresh kernel of this environment (as a learner's first cell gets), shut down after the module."""
+def _start_kernel():
+    """A fresh kernel of this environment, as JupyterLab starts one.
+
+    Without ``PYTEST_CURRENT_TEST`` in its environment: ipykernel does not forward what is
+    written to file descriptor 2 (TensorFlow's C++ log) when it sees that variable, and the
+    check would pass without looking.
+    """
+    import os
+
     from jupyter_client.manager import start_new_kernel
 
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT / "notebooks"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    return start_new_kernel(kernel_name="python3", cwd=str(ROOT / "notebooks"), env=env)
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """A fresh kernel (as a learner's first cell gets), shut down after the module."""
+    km, kc = _start_kernel()
     yield kc
     kc.stop_channels()
     km.shutdown_kernel(now=True)
@@ -130,9 +143,7 @@ def test_the_audiogen_kernel_spec_when_registered_runs_this_environment():
 def test_without_setup_tensorflow_does_print_the_red_box():
     """The control: the same check sees TensorFlow's start-up log when setup() is not called first.
     (If this fails, TensorFlow stopped printing it and runtime.import_tensorflow can go.)"""
-    from jupyter_client.manager import start_new_kernel
-
-    km, kc = start_new_kernel(kernel_name="python3")
+    km, kc = _start_kernel()
     try:
         err = _stderr(_run(kc, "import tensorflow"))
     finally:
