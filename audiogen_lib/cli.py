@@ -136,6 +136,7 @@ def _phase_provenance(args, fs) -> dict:
     except (OSError, StopIteration):
         pass
     return {"command": f"audiogen phase --config {args.config} --split {args.split}"
+                       + (f" --source {args.source}" if args.source != "true" else "")
                        + (f" --n {args.n}" if args.n else "") + f" --repeats {args.repeats} --out {args.out}",
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "git_commit": commit, "git_dirty_tracked_files": dirty,
@@ -261,11 +262,25 @@ def _cmd_phase(args) -> None:
     if args.split not in ("validation", "test"):
         raise AudiogenError(f"--split must be validation (to choose the settings) or test (to score them), "
                             f"got {args.split!r}")
-    out = Path(args.out or f"results/phase_{args.config}_{args.split}.json")
+    if args.source != "true" and args.split != "validation":
+        raise AudiogenError(f"--source {args.source} sweeps the settings on a model's reconstructions of the "
+                            f"validation split; the test split scores every model anyway: drop --source")
+    suffix = "" if args.source == "true" else f"_{args.source}"
+    out = Path(args.out or f"results/phase_{args.config}_{args.split}{suffix}.json")
     args.out = str(out)
     fs = load_features(args.split, config=args.config).subset(args.n)
-    S = fs.magnitude()
     result = {"provenance": _phase_provenance(args, fs)}
+    if args.source == "true":
+        S = fs.magnitude()
+    else:  # the magnitudes a shipped model makes of these clips: is the choice the same for them?
+        from .experiments import reconstruct
+        from .features import features_to_magnitude
+        from .pretrained import card, load_pretrained
+
+        x_hat = reconstruct(load_pretrained(args.source, args.config), fs.x)
+        S = features_to_magnitude(x_hat, config=fs.config, db_min=fs.db_min, db_max=fs.db_max)
+        result["provenance"]["weights_sha256"] = card(args.source, args.config).get("weights_sha256")
+    result["provenance"]["source"] = args.source
     result.update(_phase_validation(args, fs, S) if args.split == "validation" else _phase_test(args, fs, S))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
@@ -275,6 +290,7 @@ def _cmd_phase(args) -> None:
         for name, row in result["ceiling"].items():
             print(f"{name}: PESQ-NB {row['pesq']['estimate']:.3f}, {row['ms_per_clip']:.1f} ms per clip")
     print(f"written to {out}")
+
 
 def _cmd_reconstruct(args) -> None:
     from .recording import MODEL_KINDS, check_output_folder, reconstruct_recording, write_outputs
@@ -331,7 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="validation: the sweep that chooses the settings; test: the final table (default: validation)")
     p.add_argument("--n", type=int, default=None, help="clips, balanced over digits (default: the whole split)")
     p.add_argument("--repeats", type=int, default=3, help="timing runs, the fastest counts (default: 3)")
-    p.add_argument("--out", default=None, help="JSON file (default: results/phase_<config>_<split>.json)")
+    p.add_argument("--source", default="true", choices=["true", "vae", "unet", "unet_noskip"],
+                   help="validation only: sweep on the true magnitudes (default) or on a shipped model's reconstructions")
+    p.add_argument("--out", default=None,
+                   help="JSON file (default: results/phase_<config>_<split>.json, or ..._validation_<source>.json)")
     p.set_defaults(func=_cmd_phase)
     p = sub.add_parser("reconstruct", help="your own recording through every model, beside its reconstructions")
     p.add_argument("file", help="a recording of one spoken digit (wav, flac, ogg; any rate, mono or stereo)")
