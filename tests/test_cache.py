@@ -8,10 +8,11 @@ from audiogen_lib.config import FeatureConfig, get_config
 @pytest.mark.parametrize("name", ["paper", "native8k"])
 def test_splits_have_the_promised_shapes(name):
     train = features.load_features("train", config=name)
+    validation = features.load_features("validation", config=name)
     test = features.load_features("test", config=name)
-    assert train.x.shape == (2700, 256, 64, 1) and test.x.shape == (300, 256, 64, 1)
+    assert train.x.shape == (2400, 256, 64, 1) and validation.x.shape == test.x.shape == (300, 256, 64, 1)
     assert train.x.dtype == np.float32 and 0 <= train.x.min() and train.x.max() <= 1
-    assert np.bincount(test.digits).tolist() == [30] * 10
+    assert np.bincount(test.digits).tolist() == np.bincount(validation.digits).tolist() == [30] * 10
     assert test.waveforms.shape == (300, get_config(name).n_samples)
 
 
