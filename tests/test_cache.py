@@ -77,5 +77,5 @@ def test_failed_write_leaves_nothing(tmp_path, fake_compute, monkeypatch):
 
 def test_unknown_split_is_refused_before_any_work(fake_compute):
     with pytest.raises(AudiogenError, match="split"):
-        features.load_features("validation")
+        features.load_features("valid")
     assert fake_compute == []
