@@ -40,7 +40,8 @@ def _cmd_train(args) -> None:
     name = args.kind if args.skip_connections else f"{args.kind}_noskip"
     out = Path(args.out or f"runs/{name}_{args.config}_{args.preset}")
     run = train(args.kind, config=args.config, preset=args.preset, profile=args.profile, epochs=args.epochs,
-                skip_connections=args.skip_connections, seed=args.seed, max_seconds=args.max_minutes and args.max_minutes * 60,
+                skip_connections=args.skip_connections, seed=args.seed, beta=args.beta, free_bits=args.free_bits,
+                warmup_epochs=args.warmup_epochs, max_seconds=args.max_minutes and args.max_minutes * 60,
                 out_dir=out, verbose=2)
     final = {k: round(v, 5) for k, v in run.card["final"].items()}
     print(f"{name} ({args.config}, {args.preset}): {run.card['epochs_run']} epochs, best {run.card['best_epoch']}, "
@@ -311,8 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--configs", nargs="*", help="feature configs to cache (default: all)")
     p.set_defaults(func=_cmd_data)
 
-    p = sub.add_parser("train", help="train a model on the official training split")
-    p.add_argument("kind", choices=["vae", "unet", "classifier"])
+    p = sub.add_parser("train", help="train a model on the training split, selected on the validation split")
+    p.add_argument("kind", choices=["vae", "unet", "classifier", "vae_gen", "cvae"],
+                   help="vae: the study's; vae_gen, cvae: VAEs trained to generate (cvae: conditioned on the digit)")
     p.add_argument("--config", default="paper", help="feature config: paper or native8k (default: paper)")
     p.add_argument("--preset", default="fast", choices=["fast", "paper"], help="architecture (default: fast)")
     p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
@@ -321,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-skip", dest="skip_connections", action="store_false",
                    help="U-Net without skip connections (the ablation)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--beta", type=float, default=None, help="vae_gen/cvae: weight of the KL term (default: 1.0)")
+    p.add_argument("--free-bits", type=float, default=None, help="vae_gen/cvae: free bits per latent dimension (default: 0)")
+    p.add_argument("--warmup-epochs", type=int, default=None, help="vae_gen/cvae: epochs of KL warm-up (default: 10)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<kind>_<config>_<preset>)")
     p.add_argument("--ship", action="store_true", help="copy the model and its card into the package's pretrained/")
     p.set_defaults(func=_cmd_train)
@@ -341,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="paper")
     p.add_argument("--out", default="results/bench.json")
     p.set_defaults(func=_cmd_bench)
+
     p = sub.add_parser("phase", help="phase reconstruction: choose PGHI's settings on validation, score them on test")
     p.add_argument("--config", default="paper", choices=["paper", "native8k"], help="feature config (default: paper)")
     p.add_argument("--split", default="validation", choices=["validation", "test"],
