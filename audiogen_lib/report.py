@@ -108,8 +108,9 @@ def held_up(results: dict) -> str:
         if not items:
             parts.append(f"**{titles[verdict]}.** Nothing.")
             continue
-        lines = "; ".join(f"{v['claim'].rstrip('.')} (interval {_ci(v['interval'], '+.3f') if v['interval'] else 'none'}, "
-                          f"{v['basis']})" for v in items)
+        lines = "; ".join(f"{v['claim'].rstrip('.')} ("
+                          + (f"interval {_ci(v['interval'], '+.3f')}, " if v["interval"] else "")
+                          + f"{v['basis']})" for v in items)
         parts.append(f"**{titles[verdict]}.** {lines}.")
     return "\n\n".join(parts) + "\n"
 
