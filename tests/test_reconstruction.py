@@ -194,3 +194,29 @@ def test_stops_give_every_iteration_count_from_one_run(config, signals):
     assert set(path) == {0, 4, 8}
     np.testing.assert_array_equal(path[4], griffinlim(S, config=config, init="pghi", n_iter=4))
     np.testing.assert_array_equal(path[0], magnitude_to_audio(S, config=config, method="pghi"))
+
+
+def test_phase_command_writes_the_test_table(tmp_path):
+    """`audiogen phase --split test` on a few clips: every ceiling row and shipped model, with intervals and provenance."""
+    import json
+
+    from audiogen_lib.cli import main
+    from audiogen_lib.pretrained import available
+
+    out = tmp_path / "phase.json"
+    assert main(["phase", "--config", "native8k", "--split", "test", "--n", "6", "--repeats", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["provenance"]["n_clips"] == 6 and result["provenance"]["split"] == "test"
+    assert result["settings"] == SETTINGS["native8k"]
+    ceiling = result["ceiling"]
+    assert result["reference"] in ceiling and result["new_method"] in ceiling and len(ceiling) == 5
+    for row in ceiling.values():
+        assert row["pesq"]["low"] <= row["pesq"]["estimate"] <= row["pesq"]["high"] and row["ms_per_clip"] > 0
+        assert len(row["pesq_per_clip"]) == 6
+    shipped = {k for k in ("vae", "unet", "unet_noskip") if f"{k}_native8k" in available()}
+    assert set(result["models"]) == shipped
+    for m in result["models"].values():
+        assert {"griffinlim", DEFAULT_METHOD, "true_phase", "gain", "minus_new_ceiling"} <= set(m)
+    with pytest.raises(SystemExit):
+        main(["phase", "--split", "test", "--source", "bogus"])
+    assert main(["phase", "--split", "test", "--source", "unet", "--out", str(tmp_path / "x.json")]) == 2
