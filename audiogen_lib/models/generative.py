@@ -33,45 +33,10 @@ import keras
 from keras import layers, ops
 
 from ..errors import AudiogenError
-from .layers import Sampling, conv_block
-from .vae import VAE_PRESETS, _check_divisible, _preset
+from .layers import Sampling
+from .vae import VAE_PRESETS, _preset, build_decoder, build_encoder
 
 MIN_LOG_SIGMA = -6.0  # the decoder's standard deviation never goes below e^-6 (about 0.0025)
-
-
-def _encoder(input_shape, n_classes, *, filters, strides, latent_dim, batch_norm=False):
-    _check_divisible(input_shape, strides)
-    x_in = keras.Input(shape=input_shape, name="spectrogram")
-    inputs = [x_in]
-    x = x_in
-    for i, (f, s) in enumerate(zip(filters, strides)):
-        x = conv_block(x, f, strides=s, batch_norm=batch_norm, name=f"enc_conv{i}")
-    x = layers.Flatten()(x)
-    if n_classes:
-        label = keras.Input(shape=(n_classes,), name="digit_onehot")
-        inputs.append(label)
-        x = layers.Concatenate(name="enc_with_digit")([x, label])
-    mu = layers.Dense(latent_dim, name="mu")(x)
-    log_var = layers.Dense(latent_dim, name="log_var")(x)
-    return keras.Model(inputs, [mu, log_var], name="encoder")
-
-
-def _decoder(output_shape, n_classes, *, filters, strides, latent_dim, batch_norm=False):
-    h, w = _check_divisible(output_shape, strides)
-    z_in = keras.Input(shape=(latent_dim,), name="z")
-    inputs = [z_in]
-    z = z_in
-    if n_classes:
-        label = keras.Input(shape=(n_classes,), name="digit_onehot")
-        inputs.append(label)
-        z = layers.Concatenate(name="dec_with_digit")([z_in, label])
-    x = layers.Dense(h * w * filters[-1], name="dec_dense")(z)
-    x = layers.Reshape((h, w, filters[-1]))(x)
-    for i in reversed(range(1, len(filters))):
-        x = conv_block(x, filters[i], strides=strides[i], batch_norm=batch_norm, transpose=True, name=f"dec_conv{i}")
-    x = layers.Conv2DTranspose(output_shape[-1], 3, strides=strides[0], padding="same", name="dec_out")(x)
-    outputs = layers.Activation("sigmoid", name="sigmoid")(x)
-    return keras.Model(inputs, outputs, name="decoder")
 
 
 @keras.saving.register_keras_serializable(package="audiogen")
@@ -201,8 +166,8 @@ def build_generative_vae(input_shape=(256, 64, 1), *, preset: str = "fast", beta
     if preset not in VAE_PRESETS:
         raise AudiogenError(f"unknown VAE preset {preset!r}; use one of {sorted(VAE_PRESETS)}")
     settings = _preset(preset, overrides)
-    encoder = _encoder(input_shape, n_classes, **settings)
-    decoder = _decoder(input_shape, n_classes, **settings)
+    encoder = build_encoder(input_shape, n_classes=n_classes, **settings)
+    decoder = build_decoder(input_shape, n_classes=n_classes, **settings)
     name = f"cvae_{preset}" if n_classes else f"vae_gen_{preset}"
     model = GenerativeVAE(encoder, decoder, beta=beta, free_bits=free_bits, n_classes=n_classes, seed=seed, name=name)
     x = keras.ops.zeros((1, *input_shape))

@@ -55,30 +55,46 @@ def _check_divisible(input_shape, strides) -> tuple[int, int]:
     return h, w
 
 
-def build_encoder(input_shape=(256, 64, 1), *, filters, strides, latent_dim, batch_norm=False) -> keras.Model:
-    """Strided convolutions, flatten, then two dense heads: ``mu`` and ``log_var``."""
+def build_encoder(input_shape=(256, 64, 1), *, filters, strides, latent_dim, batch_norm=False,
+                  n_classes: int = 0) -> keras.Model:
+    """Strided convolutions, flatten, then two dense heads: ``mu`` and ``log_var``.
+
+    With ``n_classes`` the encoder also reads a one-hot label, joined to the flattened features
+    (a conditional VAE, Sohn et al. 2015; models/generative.py).
+    """
     _check_divisible(input_shape, strides)
-    inputs = keras.Input(shape=input_shape, name="spectrogram")
-    x = inputs
+    inputs = [keras.Input(shape=input_shape, name="spectrogram")]
+    x = inputs[0]
     for i, (f, s) in enumerate(zip(filters, strides)):
         x = conv_block(x, f, strides=s, batch_norm=batch_norm, name=f"enc_conv{i}")
     x = layers.Flatten()(x)
+    if n_classes:
+        inputs.append(keras.Input(shape=(n_classes,), name="digit_onehot"))
+        x = layers.Concatenate(name="enc_with_digit")([x, inputs[1]])
     mu = layers.Dense(latent_dim, name="mu")(x)
     log_var = layers.Dense(latent_dim, name="log_var")(x)
-    return keras.Model(inputs, [mu, log_var], name="encoder")
+    return keras.Model(inputs if n_classes else inputs[0], [mu, log_var], name="encoder")
 
 
-def build_decoder(output_shape=(256, 64, 1), *, filters, strides, latent_dim, batch_norm=False) -> keras.Model:
-    """The encoder mirrored: dense, reshape, transposed convolutions, a sigmoid image."""
+def build_decoder(output_shape=(256, 64, 1), *, filters, strides, latent_dim, batch_norm=False,
+                  n_classes: int = 0) -> keras.Model:
+    """The encoder mirrored: dense, reshape, transposed convolutions, a sigmoid image.
+
+    With ``n_classes`` the decoder also reads a one-hot label, joined to ``z``.
+    """
     h, w = _check_divisible(output_shape, strides)
-    z = keras.Input(shape=(latent_dim,), name="z")
+    inputs = [keras.Input(shape=(latent_dim,), name="z")]
+    z = inputs[0]
+    if n_classes:
+        inputs.append(keras.Input(shape=(n_classes,), name="digit_onehot"))
+        z = layers.Concatenate(name="dec_with_digit")(inputs)
     x = layers.Dense(h * w * filters[-1], name="dec_dense")(z)
     x = layers.Reshape((h, w, filters[-1]))(x)
     for i in reversed(range(1, len(filters))):
         x = conv_block(x, filters[i], strides=strides[i], batch_norm=batch_norm, transpose=True, name=f"dec_conv{i}")
     x = layers.Conv2DTranspose(output_shape[-1], 3, strides=strides[0], padding="same", name="dec_out")(x)
     outputs = layers.Activation("sigmoid", name="sigmoid")(x)
-    return keras.Model(z, outputs, name="decoder")
+    return keras.Model(inputs if n_classes else inputs[0], outputs, name="decoder")
 
 
 @keras.saving.register_keras_serializable(package="audiogen")
