@@ -6,6 +6,8 @@
     audiogen bench [--seconds 300] [--config paper]
     audiogen reconstruct FILE.wav [--model unet|unet_noskip|vae|all] [--config paper|native8k] --out DIR
     audiogen phase [--config paper|native8k] [--split validation|test] [--n N] [--out results/phase_<config>_<split>.json]
+    audiogen generate [--model vae|vae_gen|cvae] [--digit D] [--n 10] [--sampler prior|gaussian|gmm] [--seed 0]
+                      [--config paper|native8k] (--out DIR | --evaluate results/sampling_<config>.json)
 
 Notebook: book/intro.md
 """
@@ -312,6 +314,41 @@ def _cmd_reconstruct(args) -> None:
     print(f"written to {out}/: {', '.join(f'{k}.wav' for k in result.audio)}, spectrograms.png, summary.txt, summary.json")
 
 
+def _cmd_generate(args) -> None:
+    import shlex
+
+    from .generation import run_evaluate, run_generate
+
+    # The command as it would be typed again, every setting spelled out (defaults included).
+    opts = [("--model", args.model), ("--digit", args.digit), ("--n", args.n), ("--sampler", args.sampler),
+            ("--seed", args.seed), ("--config", args.config), ("--profile", args.profile), ("--out", args.out),
+            ("--evaluate", args.evaluate)]
+    words = ["audiogen", "generate"]
+    for flag, value in opts:
+        if value is not None:
+            words += [flag, str(value)]
+    command = shlex.join(words)
+    if args.evaluate:
+        if args.out or args.digit is not None or args.sampler:
+            raise AudiogenError("--evaluate measures every sampler on the test split and writes one JSON file: "
+                                "drop --out, --digit and --sampler")
+        result = run_evaluate(args.evaluate, model=args.model or "vae", n=300 if args.n is None else args.n, seed=args.seed,
+                              config=args.config, profile=args.profile, command=command)
+        print(f"chosen on validation: GMM {result['validation']['gmm']['chosen']}, best sampler "
+              f"{result['validation']['best']}; written to {args.evaluate}")
+        return
+    if not args.out:
+        raise AudiogenError("say where the sounds go: --out DIR (or --evaluate FILE.json to measure the samplers)")
+    out, index = run_generate(args.out, model=args.model, digit=args.digit, n=10 if args.n is None else args.n, sampler=args.sampler,
+                              seed=args.seed, config=args.config, profile=args.profile, command=command)
+    heard = [s.get("digit_heard") for s in index["sounds"]]
+    print(f"{index['n']} sounds from {index['model']} ({index['sampler']} sampler, seed {index['seed']}) in {out}/; "
+          f"the classifier hears {heard}")
+    print(f"selection: {index['selection']}")
+    if index.get("note"):
+        print(f"note: {index['note']}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audiogen", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -373,6 +410,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="paper", choices=["paper", "native8k"], help="feature config (default: paper)")
     p.add_argument("--out", required=True, help="output folder (must not exist, or be empty)")
     p.set_defaults(func=_cmd_reconstruct)
+
+    p = sub.add_parser("generate", help="new spoken digits from a VAE's latent space: wavs and what the classifier hears")
+    p.add_argument("--model", default=None,
+                   help="vae (the study's), vae_gen or cvae (trained to generate; cvae makes the digit asked for). "
+                        "Default: cvae for --digit, else vae_gen, where shipped; otherwise vae")
+    p.add_argument("--digit", type=int, default=None,
+                   help="0-9. With cvae, the digit it is told to make; with vae or vae_gen, by rejection: sounds are "
+                        "drawn and those the classifier hears as the digit kept (index.json says how many were drawn)")
+    p.add_argument("--n", type=int, default=None, help="how many sounds (default: 10; 300 with --evaluate)")
+    p.add_argument("--sampler", default=None,
+                   help="prior (N(0, I)), gaussian or gmm, fitted to the training codes (default: the one whose "
+                        "density gives the validation codes the highest log-likelihood)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same sounds (default: 0)")
+    p.add_argument("--config", default="paper", choices=["paper", "native8k"], help="feature config (default: paper)")
+    p.add_argument("--profile", default=None,
+                   help="smoke fits the density to 64 training clips (default: $AUDIOGEN_PROFILE, else book: all)")
+    p.add_argument("--out", default=None, help="output folder for the wavs and index.json (must not exist, or be empty)")
+    p.add_argument("--evaluate", default=None, metavar="FILE.json",
+                   help="instead: choose the GMM on validation, then measure prior, gaussian and gmm on the test split "
+                        "(inception score, histogram, Fréchet distance, with intervals) and write FILE.json")
+    p.set_defaults(func=_cmd_generate)
     return parser
 
 

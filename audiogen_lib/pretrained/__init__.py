@@ -23,7 +23,9 @@ from pathlib import Path
 from ..errors import AudiogenError
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("vae", "unet", "unet_noskip", "classifier")
+KINDS = ("vae", "unet", "unet_noskip", "classifier", "vae_gen", "cvae")
+# The `audiogen train` arguments that make each kind (vae_gen, cvae: the VAEs trained to generate).
+_TRAIN_ARGS = {"unet_noskip": "unet --no-skip"}
 
 
 def available() -> list[str]:
@@ -36,7 +38,8 @@ def model_path(kind: str, config: str = "paper") -> Path:
     path = HERE / f"{kind}_{config}.keras"
     if not path.is_file():
         raise AudiogenError(f"no pretrained {kind} for config {config!r}; shipped: {available()}. "
-                            f"Train one with `audiogen train {kind.split('_')[0]} --config {config}`")
+                            f"Train and ship one with `audiogen train {_TRAIN_ARGS.get(kind, kind)} --config {config} "
+                            f"--profile paper --ship`")
     return path
 
 
@@ -45,7 +48,7 @@ def card(kind: str, config: str = "paper") -> dict:
 
 
 def load_pretrained(kind: str, config: str = "paper"):
-    """The shipped ``kind`` (``"vae"``, ``"unet"``, ``"unet_noskip"``, ``"classifier"``) for ``config``.
+    """The shipped ``kind`` (``"vae"``, ``"unet"``, ``"unet_noskip"``, ``"classifier"``, ``"vae_gen"``, ``"cvae"``) for ``config``.
 
     The model carries ``feature_config``, ``normalisation`` and ``card`` attributes and is
     compiled for ``evaluate``. Its weights must hash to the ``weights_sha256`` of its card

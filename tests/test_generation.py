@@ -1,0 +1,341 @@
+"""Sampling a VAE's latent space: seeded densities fitted to the codes, the Fréchet distance, and
+`audiogen generate`, which writes every sound and its index or nothing, and refuses what it cannot do."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from audiogen_lib import AudiogenError, generation, pretrained
+from audiogen_lib.cli import main
+from audiogen_lib.generation import LatentDensity, choose_gmm, fit_sampler, frechet_distance
+
+
+def blobs(rng, n=600, d=4, centres=((0, 0, 0, 0), (6, 0, 0, 0), (0, 6, 3, 0))):
+    """``n`` codes from well-separated Gaussian clusters (unit variance), with a label per cluster."""
+    centres = np.asarray(centres, float)[:, :d]
+    label = rng.integers(0, len(centres), n)
+    return centres[label] + rng.standard_normal((n, d)), label
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- densities -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", generation.SAMPLERS)
+def test_a_seeded_sampler_repeats_and_another_seed_differs(kind, rng):
+    codes, _ = blobs(rng)
+    s = fit_sampler(kind, codes, n_components=3)
+    a, b, c = s.sample(50, seed=3), s.sample(50, seed=3), s.sample(50, seed=4)
+    assert a.shape == (50, 4) and a.dtype == np.float32
+    assert np.array_equal(a, b) and not np.allclose(a, c)
+    assert np.array_equal(s.sample(80, seed=3)[:50], a)   # more draws of one seed begin with the same codes
+
+
+def test_a_per_digit_sampler_repeats_and_needs_a_digit(rng):
+    codes, label = blobs(rng, n=400)
+    digits = np.arange(400) % 10
+    s = fit_sampler("gaussian", codes, digits)
+    assert s.conditional and np.array_equal(s.sample(5, seed=1, digit=7), s.sample(5, seed=1, digit=7))
+    assert not np.allclose(s.sample(5, seed=1, digit=7), s.sample(5, seed=1, digit=2))
+    with pytest.raises(AudiogenError, match="one density per digit"):
+        s.sample(5, seed=1)
+    with pytest.raises(AudiogenError, match="0 to 9, got 11"):
+        s.sample(5, seed=1, digit=11)
+
+
+def test_gmm_samples_have_the_fitted_mean_and_the_fit_keeps_the_codes_mean(rng):
+    codes, _ = blobs(rng)
+    density = fit_sampler("gmm", codes, n_components=3, covariance_type="full").densities[None]
+    # EM's M-step keeps the mixture's mean at the data's mean.
+    np.testing.assert_allclose(density.mean(), codes.mean(0), atol=1e-6)
+    z = density.sample(40_000, seed=0)
+    spread = np.sqrt(np.diag(np.cov(z, rowvar=False)) / len(z))
+    assert np.all(np.abs(z.mean(0) - density.mean()) < 4 * spread)
+    # and the samples' covariance is the mixture's: sum_k w_k (C_k + m_k m_k^T) - m m^T
+    m = density.mean()
+    cov = np.einsum("k,kij->ij", density.weights, density.covariances + np.einsum("ki,kj->kij", density.means,
+                                                                                  density.means)) - np.outer(m, m)
+    np.testing.assert_allclose(np.cov(z, rowvar=False), cov, atol=0.25)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag"])
+def test_every_covariance_type_samples_its_own_mixture(covariance_type, rng):
+    codes, _ = blobs(rng)
+    density = fit_sampler("gmm", codes, n_components=3, covariance_type=covariance_type).densities[None]
+    assert density.covariances.shape == (3, 4, 4)
+    np.testing.assert_allclose(density.sample(20_000, seed=0).mean(0), density.mean(), atol=0.1)
+
+
+def test_log_likelihood_is_the_gaussian_density(rng):
+    from scipy.stats import multivariate_normal
+
+    codes, _ = blobs(rng)
+    g = fit_sampler("gaussian", codes).densities[None]
+    np.testing.assert_allclose(g.log_likelihood(codes[:20]),
+                               multivariate_normal(g.means[0], g.covariances[0]).logpdf(codes[:20]), rtol=1e-9)
+    prior = fit_sampler("prior", codes).densities[None]
+    np.testing.assert_allclose(prior.log_likelihood(codes[:5]), multivariate_normal(np.zeros(4)).logpdf(codes[:5]))
+
+
+def test_choose_gmm_finds_the_clusters_on_held_out_codes(rng):
+    train, _ = blobs(rng, n=600)
+    validation, _ = blobs(rng, n=300)
+    result = choose_gmm(train, validation, grid={"full": (1, 2, 3, 700), "diag": (1,)})
+    assert result["chosen"] == {"n_components": 3, "covariance_type": "full"}
+    assert [(r["covariance_type"], r["n_components"]) for r in result["rows"]] == [
+        ("full", 1), ("full", 2), ("full", 3), ("diag", 1)]   # 700 components > 600 codes: skipped
+    lls = {r["n_components"]: r["validation_log_likelihood"] for r in result["rows"] if r["covariance_type"] == "full"}
+    assert lls[3] > lls[2] > lls[1]
+
+
+def test_unknown_sampler_and_covariance_type_are_refused(rng):
+    codes, _ = blobs(rng)
+    with pytest.raises(AudiogenError, match="unknown sampler 'flow'"):
+        fit_sampler("flow", codes)
+    with pytest.raises(AudiogenError, match="unknown covariance type 'spherical'"):
+        fit_sampler("gmm", codes, covariance_type="spherical")
+
+
+# --- Fréchet distance ----------------------------------------------------------------------------
+
+def _frechet_scipy(a, b):
+    from scipy.linalg import sqrtm
+
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    return float(np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(ca + cb - 2 * np.real(sqrtm(ca @ cb))))
+
+
+@pytest.mark.parametrize("n, d", [(200, 5), (30, 80)])  # more rows than dimensions, and fewer
+def test_frechet_distance_is_zero_for_one_set_and_grows_by_the_shift(n, d, rng):
+    a = rng.standard_normal((n, d)) * rng.uniform(0.5, 2.0, d)
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8 * d)
+    shift = rng.standard_normal(d)
+    # the covariances are equal, so only the means' distance is left
+    assert frechet_distance(a, a + shift) == pytest.approx(np.sum(shift ** 2), rel=1e-8)
+    # scaled about its mean by s: (1 - s)^2 Tr C
+    s = 1.7
+    scaled = a.mean(0) + s * (a - a.mean(0))
+    assert frechet_distance(a, scaled) == pytest.approx((1 - s) ** 2 * np.trace(np.cov(a, rowvar=False)), rel=1e-8)
+
+
+def test_frechet_distance_agrees_with_the_matrix_square_root(rng):
+    a, b = rng.standard_normal((300, 6)), 0.5 + 1.5 * rng.standard_normal((250, 6)) @ rng.standard_normal((6, 6))
+    assert frechet_distance(a, b) == pytest.approx(_frechet_scipy(a, b), rel=1e-7)
+    assert frechet_distance(a, b) == pytest.approx(frechet_distance(b, a), rel=1e-9)
+
+
+def test_frechet_distance_of_two_gaussians_tends_to_the_closed_form(rng):
+    # N(0, I) and N(m, s^2 I) in d dimensions: |m|^2 + d (1 - s)^2
+    d, m, s = 4, np.array([1.0, -2.0, 0.5, 0.0]), 2.0
+    a = rng.standard_normal((50_000, d))
+    b = m + s * rng.standard_normal((50_000, d))
+    assert frechet_distance(a, b) == pytest.approx(np.sum(m ** 2) + d * (1 - s) ** 2, rel=0.02)
+
+
+def test_frechet_distance_refuses_mismatched_or_too_few_rows(rng):
+    with pytest.raises(AudiogenError, match="different widths"):
+        frechet_distance(rng.standard_normal((10, 3)), rng.standard_normal((10, 4)))
+    with pytest.raises(AudiogenError, match="at least 2"):
+        frechet_distance(rng.standard_normal((1, 3)), rng.standard_normal((10, 3)))
+
+
+# --- models, the classifier's embedding ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def classifier():
+    return pretrained.load_pretrained("classifier", "paper")
+
+
+def test_the_embedding_is_what_the_softmax_layer_reads(classifier):
+    """softmax(embedding @ W + b) is the classifier's own answer: the embedding is its penultimate layer."""
+    from conftest import chirp, sine
+
+    from audiogen_lib.classifier import audio_to_probabilities
+    from audiogen_lib.config import CONFIGS
+
+    cfg = CONFIGS["paper"]
+    y = np.stack([sine(cfg, 440.0), chirp(cfg, 300.0, 3000.0), np.zeros(cfg.n_samples, np.float32)])
+    emb = generation.classifier_embedding(classifier, y)
+    assert emb.shape == (3, 4096)
+    assert np.isnan(emb[2]).all()                      # a silent clip has no per-clip normalisation
+    w, b = generation._softmax_layer(classifier).get_weights()
+    logits = emb[:2] @ w + b
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(p / p.sum(1, keepdims=True), audio_to_probabilities(classifier, y[:2]), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    """A smoke-size vae_gen and cvae (one epoch on 64 clips), saved as a pretrained folder with the classifier."""
+    from audiogen_lib.training import train
+
+    folder = tmp_path_factory.mktemp("pretrained")
+    for kind in ("vae_gen", "cvae"):
+        run = train(kind, config="paper", profile="smoke", epochs=1, out_dir=folder / f"run_{kind}", verbose=0)
+        shutil.copyfile(run.path, folder / f"{kind}_paper.keras")
+        shutil.copyfile(folder / f"run_{kind}" / "card.json", folder / f"{kind}_paper.json")
+    for suffix in (".keras", ".json"):
+        shutil.copyfile(pretrained.HERE / f"classifier_paper{suffix}", folder / f"classifier_paper{suffix}")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def sampler_cache(tmp_path_factory, monkeypatch):
+    """Sampler choices cached in a fresh folder per test, so that every test makes its choice afresh."""
+    folder = tmp_path_factory.mktemp("sampling-cache")
+    monkeypatch.setattr(generation, "_cache_root", lambda: folder)
+
+
+def test_a_conditional_vae_makes_the_digit_asked_for_from_its_own_density(tiny_models, classifier, monkeypatch):
+    from audiogen_lib.features import load_features
+
+    monkeypatch.setattr(pretrained, "HERE", tiny_models)
+    cvae = generation.load_generator("cvae", "paper")
+    train = load_features("train", config="paper").subset(100)
+    codes = generation.encode_means(cvae, train.x, train.digits)
+    sampler = fit_sampler("gaussian", codes, train.digits)
+    a = generation.generate(cvae, sampler, 3, seed=5, digit=4, classifier=classifier)
+    b = generation.generate(cvae, sampler, 3, seed=5, digit=4, classifier=classifier)
+    assert a.waveforms.shape == (3, cvae.feature_config.n_samples) and a.probabilities.shape == (3, 10)
+    assert np.array_equal(a.waveforms, b.waveforms) and np.array_equal(a.z, sampler.sample(3, seed=5, digit=4))
+    assert a.digit_asked == 4 and a.draws == 3
+    with pytest.raises(AudiogenError, match="give a digit"):
+        generation.generate(cvae, sampler, 3, seed=5, classifier=classifier)
+
+
+def test_a_digit_from_an_unconditional_vae_is_found_by_rejection(tiny_models, classifier, monkeypatch):
+    monkeypatch.setattr(pretrained, "HERE", tiny_models)
+    vae = generation.load_generator("vae_gen", "paper")
+    sampler = fit_sampler("prior", np.zeros((2, vae.latent_dim)))
+    free = generation.generate(vae, sampler, 64, seed=0, classifier=classifier)
+    heard = np.bincount(free.digits_heard, minlength=10)
+    digit = int(heard.argmax())
+    got = generation.generate(vae, sampler, 2, seed=0, digit=digit, classifier=classifier)
+    assert (got.digits_heard == digit).all() and got.draws == 64 and got.selection.startswith("rejection")
+    # the kept sounds are the first draws heard as the digit, the same as without rejection
+    np.testing.assert_array_equal(got.indices, np.flatnonzero(free.digits_heard == digit)[:2])
+    absent = [d for d in range(10) if heard[d] == 0]
+    if absent:
+        with pytest.raises(AudiogenError, match=rf"heard {absent[0]} in only 0 of 64 sounds"):
+            generation.generate(vae, sampler, 1, seed=0, digit=absent[0], classifier=classifier, max_draws=64)
+
+
+# --- audiogen generate ---------------------------------------------------------------------------
+
+def test_generate_writes_n_wavs_and_the_index(tmp_path, capsys):
+    import soundfile as sf
+
+    out = tmp_path / "new" / "digits"
+    code, stdout, err = run(["generate", "--model", "vae", "--n", "3", "--sampler", "gmm", "--seed", "2",
+                             "--profile", "smoke", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["index.json", "sample_000.wav", "sample_001.wav",
+                                                      "sample_002.wav"]
+    index = json.loads((out / "index.json").read_text())
+    card = pretrained.card("vae", "paper")
+    assert index["model"] == "vae" and index["sampler"] == "gmm" and index["seed"] == 2 and index["n"] == 3
+    assert index["weights_sha256"] == card["weights_sha256"]
+    assert index["generation_db_range"] == card["normalisation"]["generation_db_range"]
+    assert index["command"].startswith("audiogen generate --model vae --n 3 --sampler gmm --seed 2")
+    for i, row in enumerate(index["sounds"]):
+        assert row["file"] == f"sample_{i:03d}.wav" and row["draw"] == i
+        assert 0 <= row["digit_heard"] <= 9 and 0.1 <= row["confidence"] <= 1.0
+        assert (row["sampler"], row["model"], row["seed"], row["weights_sha256"]) == (
+            "gmm", "vae", 2, card["weights_sha256"])
+        y, sr = sf.read(out / row["file"])
+        assert sr == 22050 and len(y) == 16317 and np.abs(y).max() > 0.01
+    assert "3 sounds from vae (gmm sampler, seed 2)" in stdout
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--digit", "11"], "a digit is a whole number from 0 to 9, got 11"),
+    (["--digit", "-1"], "a digit is a whole number from 0 to 9, got -1"),
+    (["--model", "gan"], "unknown generative model 'gan'; use one of ('vae', 'vae_gen', 'cvae')"),
+    (["--sampler", "flow"], "unknown sampler 'flow'"),
+    (["--n", "0"], "--n must be a whole number from 1 to 10,000, got 0"),
+])
+def test_generate_refuses_what_it_cannot_do_before_any_work(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, err = run(["generate", "--model", "vae", *argv, "--out", str(out)], capsys)
+    assert code == 2 and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_refuses_an_output_folder_it_cannot_write(tmp_path, capsys):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    code, _, err = run(["generate", "--model", "vae", "--out", str(blocker / "digits")], capsys)
+    assert code == 2 and "cannot write the output folder" in err and "not a writable folder" in err
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("mine")
+    code, _, err = run(["generate", "--model", "vae", "--out", str(full)], capsys)
+    assert code == 2 and "already exists and is not empty" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file", "full"] and os.listdir(full) == ["keep.txt"]
+
+
+def test_generate_says_a_model_is_not_shipped_and_how_to_ship_it(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "pretrained"
+    folder.mkdir()
+    for suffix in (".keras", ".json"):  # the study's VAE and the classifier only
+        for name in ("vae_paper", "classifier_paper"):
+            shutil.copyfile(pretrained.HERE / f"{name}{suffix}", folder / f"{name}{suffix}")
+    monkeypatch.setattr(pretrained, "HERE", folder)
+    for model in ("vae_gen", "cvae"):
+        code, _, err = run(["generate", "--model", model, "--out", str(tmp_path / "out")], capsys)
+        assert code == 2
+        assert f"the {model} model for config 'paper' is not shipped yet" in err
+        assert f"`audiogen train {model} --config paper --profile paper --ship`" in err
+    assert generation.default_model(7, "paper") == "vae" and generation.default_model(None, "paper") == "vae"
+    assert not (tmp_path / "out").exists()
+
+
+def test_generate_with_a_digit_uses_the_shipped_conditional_vae(tiny_models, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(pretrained, "HERE", tiny_models)
+    assert generation.default_model(3, "paper") == "cvae" and generation.default_model(None, "paper") == "vae_gen"
+    out = tmp_path / "threes"
+    code, stdout, err = run(["generate", "--digit", "3", "--n", "2", "--profile", "smoke", "--out", str(out)], capsys)
+    assert code == 0, err
+    index = json.loads((out / "index.json").read_text())
+    assert index["model"] == "cvae" and index["digit_asked"] == 3 and index["draws"] == 2
+    assert index["sampler"] in generation.SAMPLERS and index["sampler"] == index["sampler_choice"]["best_on_validation"]
+    assert index["sampler_settings"]["per_digit"] is True
+    assert [r["digit_asked"] for r in index["sounds"]] == [3, 3]
+    assert index["weights_sha256"] == json.loads((tiny_models / "cvae_paper.json").read_text())["weights_sha256"]
+
+
+def test_nothing_partial_is_left_when_writing_fails(tmp_path, monkeypatch, capsys):
+    import soundfile as sf
+
+    written = []
+    real_write = sf.write
+
+    def failing_write(path, *args, **kwargs):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(path)
+        real_write(path, *args, **kwargs)
+
+    monkeypatch.setattr(sf, "write", failing_write)
+    out = tmp_path / "made" / "for" / "this"
+    code, _, err = run(["generate", "--model", "vae", "--n", "2", "--sampler", "prior", "--profile", "smoke",
+                        "--out", str(out)], capsys)
+    assert code == 2 and "No space left on device" in err
+    assert written and not os.path.exists(written[0])      # the first wav was written, then removed
+    assert list(tmp_path.iterdir()) == []                   # and the folders made for the run too
+
+
+def test_evaluate_refuses_out_and_a_path_that_is_not_json(tmp_path, capsys):
+    code, _, err = run(["generate", "--evaluate", str(tmp_path / "s.json"), "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "drop --out" in err
+    code, _, err = run(["generate", "--evaluate", str(tmp_path / "s.txt")], capsys)
+    assert code == 2 and "ending in .json" in err
+    assert list(tmp_path.iterdir()) == []
