@@ -9,7 +9,7 @@ histogram and the inception score.
 Public names
 ------------
 (the network itself, ``build_classifier``, lives with the other models in ``models/classifier.py``)
-digit_probabilities  model + images -> (N, 10) probabilities
+digit_probabilities  model + features (checked against the model's) -> (N, 10) probabilities
 audio_to_probabilities  model + waveforms -> (N, 10), through the same features the model was trained on
 
 Notebook: notebooks/09_generation.ipynb
@@ -22,11 +22,18 @@ import numpy as np
 N_DIGITS = 10
 
 
-def digit_probabilities(model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-    """``(N, 10)`` probabilities of each digit for normalised images ``x``."""
-    from .features import _as_images
+def digit_probabilities(model, features, *, config=None, normalisation: str | None = None,
+                        batch_size: int = 256) -> np.ndarray:
+    """``(N, 10)`` probabilities of each digit for a FeatureSet, or for normalised images with ``config=``.
 
-    x = _as_images(x, model.feature_config)[..., None]
+    The features are checked first (:func:`audiogen_lib.models.check_features`): images made
+    with another config or normalisation than the classifier's training images are refused.
+    """
+    from .features import _as_images
+    from .models import check_features
+
+    check_features(model, features, config=config, normalisation=normalisation)
+    x = _as_images(getattr(features, "x", features), model.feature_config)[..., None]
     return model.predict(x, batch_size=batch_size, verbose=0)
 
 
@@ -43,5 +50,5 @@ def audio_to_probabilities(model, y: np.ndarray) -> np.ndarray:
     probs = np.full((len(S_db), N_DIGITS), 1.0 / N_DIGITS, np.float32)
     if (~flat).any():
         x, _, _ = normalise(S_db[~flat], config=config, mode="clip")
-        probs[~flat] = digit_probabilities(model, x)
+        probs[~flat] = digit_probabilities(model, x, config=config, normalisation="clip")
     return probs

@@ -8,12 +8,16 @@ Nothing here computes anything the other modules do not: spectrograms come from
 Public names
 ------------
 specshow        a normalised model image or a dB spectrogram, with time (s) and frequency (Hz) axes and a colour bar
-waveshow        a waveform against time (s)
+waveshow        a waveform against time (s): ``librosa.display.waveshow`` with the book's labels
 audio           an inline player (``IPython.display.Audio``), normalised or at its true level, never failing on clipping
 listen_grid     a labelled table, one sound per row: its spectrogram beside its player (plain HTML, no widgets)
 plot_history    loss curves per epoch from a Keras-style history
 stft_explorer   widgets for n_fft, hop and window that redraw the spectrogram; a static view of the defaults first
+hop_gap         what a hop longer than n_fft does (gaps no frame sees), in words
 latent_explorer sliders along the main directions of a VAE's latent codes that decode, redraw and replay; the mean first
+recording_view  your recording's result (``recording.reconstruct_recording``): what was done to it, then each sound
+                beside its image and the digit the classifier hears (plain HTML)
+recording_widget  an upload button for your own wav in a live kernel; the worked example where nobody can upload
 model_graph     the boxes and arrows of a model diagram, read from the Keras graph (layers, shapes, inbound layers)
 plot_model      a model drawn from its own layers, top to bottom, skip connections included (matplotlib only)
 pipeline        the library's pipeline run step by step on a tone: each function and what it returned
@@ -21,7 +25,7 @@ plot_pipeline   that pipeline drawn, wav file to model and back to sound, each b
 Diagram         what a diagram drew: the figure, its boxes and its arrows
 
 Notebook: notebooks/02_fourier_transform.ipynb, notebooks/05_data_pipeline.ipynb, notebooks/07_training_unet.ipynb,
-notebooks/09_generation.ipynb
+notebooks/08_listening_experiments.ipynb, notebooks/09_generation.ipynb
 """
 
 from __future__ import annotations
@@ -154,6 +158,12 @@ def specshow(x, *, config: FeatureConfig | str | None = None, sr: int | None = N
     so that it is shown in dB; for a dB spectrogram, the colour limits (default: its
     maximum and 80 dB below). ``fmax`` crops the frequency axis (FSDD has nothing above 4 kHz).
 
+    Why not ``librosa.display.specshow``: placing row ``k`` at ``k * sr / n_fft`` Hz is the
+    lesson of chapter 2, and librosa's cannot draw the study's images: with the Nyquist row
+    dropped (256 rows for ``n_fft`` 512) it takes the 257 bin frequencies for the edges of
+    the rows and fails (librosa 0.11: a pcolormesh shape error), or, given explicit
+    coordinates, draws every row half a bin too high.
+
     Notebook: notebooks/02_fourier_transform.ipynb
     """
     sr, n_fft, hop_length = _stft_settings(config, sr, n_fft, hop_length)
@@ -193,17 +203,21 @@ def specshow(x, *, config: FeatureConfig | str | None = None, sr: int | None = N
 def waveshow(y, *, sr: int, ax=None, title: str | None = None, **kwargs):
     """Plot a waveform against time in seconds; return the axes.
 
-    Extra keyword arguments (``color``, ``label``, ``alpha``, ...) go to ``ax.plot``.
+    ``librosa.display.waveshow`` draws it (nothing here is the lesson): each sample as a
+    step when zoomed in, the envelope when zoomed out. This adds the checks, the book's
+    axis labels and a time axis that spans exactly the waveform. Extra keyword arguments
+    (``color``, ``label``, ``alpha``, ``marker``, ...) go to librosa's.
 
     Notebook: notebooks/01_digital_audio.ipynb
     """
+    import librosa.display
+
     y = _as_waveform(y)
     if not sr > 0:
         raise AudiogenError(f"sr must be positive, got {sr}")
     ax = _new_axes(ax, (6.0, 2.2))
-    t = np.arange(y.size) / sr
     kwargs.setdefault("linewidth", 0.7)
-    ax.plot(t, y, **kwargs)
+    librosa.display.waveshow(y, sr=sr, ax=ax, axis="s", **kwargs)
     ax.set_xlim(0.0, y.size / sr)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("amplitude")
@@ -340,6 +354,23 @@ def listen_grid(rows: Mapping, *, config: FeatureConfig | str | None = None, sr:
 # --- widgets ---------------------------------------------------------------------------------------
 
 
+def hop_gap(*, sr: int, n_fft: int, hop_length: int) -> str:
+    """What a hop longer than the window does, in words; ``""`` when frames overlap or touch.
+
+    With ``hop_length > n_fft`` the ``hop_length - n_fft`` samples between one frame's end
+    and the next frame's start fall in no window: whatever happens there is not in the
+    spectrogram at all, and a picture that draws each frame ``hop_length`` wide hides the gaps.
+
+    Notebook: notebooks/02_fourier_transform.ipynb
+    """
+    gap = hop_length - n_fft
+    if gap <= 0:
+        return ""
+    return (f"hop {hop_length} is longer than n_fft {n_fft}: the {gap} samples ({1000 * gap / sr:.1f} ms) "
+            f"between one frame and the next are in no window (gaps): the spectrogram does not see them, "
+            f"though each frame is drawn {hop_length} samples wide")
+
+
 def _explorer_row(y, *, sr, n_fft, hop_length, window) -> str:
     """The HTML of one explorer view: the spectrogram for these settings beside a player."""
     import matplotlib.pyplot as plt
@@ -349,6 +380,10 @@ def _explorer_row(y, *, sr, n_fft, hop_length, window) -> str:
              hop_length=hop_length, ax=ax, normalised=False)
     label = (f"n_fft {n_fft} ({1000 * n_fft / sr:.0f} ms, {sr / n_fft:.1f} Hz per bin), "
              f"hop {hop_length} ({1000 * hop_length / sr:.1f} ms), {dict(WINDOWS_BY_NAME)[window]} window")
+    gap = hop_gap(sr=sr, n_fft=n_fft, hop_length=hop_length)
+    if gap:
+        ax.set_title("gaps between frames: see the note", fontsize=8, color="C3")
+        label += ". Note: " + gap
     return _table_html([_row_html(label, _figure_png(fig), audio(y, sr=sr))])
 
 
@@ -358,7 +393,8 @@ def stft_explorer(y, *, sr: int, n_fft: int = 512, hop_length: int | None = None
     Displays at once a static view of the default settings (a figure beside a player),
     so that a page without a live kernel still shows it, and returns the widget: it is
     displayed when it ends a notebook cell. Choosing new settings draws their spectrogram
-    below the controls, to compare with the static view above.
+    below the controls, to compare with the static view above. A hop longer than ``n_fft``
+    is allowed, and the view says what it does (:func:`hop_gap`: samples no frame sees).
 
     Notebook: notebooks/02_fourier_transform.ipynb
     """
@@ -412,28 +448,33 @@ def _latent_directions(latents, n_components: int):
     return mean, Vt[:n_components], spread[:n_components], share[:n_components]
 
 
-def _latent_row(vae, z, *, config: FeatureConfig, n_iter: int, fmax, label: str) -> str:
+def _latent_row(vae, z, *, config: FeatureConfig, db_range, n_iter: int | None, fmax, label: str) -> str:
     """The HTML of one explorer view: the image decoded from ``z`` (in dB) beside its sound."""
     import matplotlib.pyplot as plt
 
-    from .experiments import decode_to_audio
+    from .reconstruction import latents_to_audio
 
-    x, y = decode_to_audio(vae, np.asarray(z, np.float32)[None], config=config, n_iter=n_iter)
+    x, y = latents_to_audio(vae.decoder, np.asarray(z, np.float32)[None], config=config, db_range=db_range,
+                            n_iter=n_iter)
     fig, ax = plt.subplots(figsize=(5.0, 2.6), dpi=DPI, layout="constrained")
-    specshow(x[0], config=config, ax=ax, db_range=config.global_db_range, fmax=fmax, normalised=True)
+    specshow(x[0], config=config, ax=ax, db_range=db_range, fmax=fmax, normalised=True)
     return _table_html([_row_html(label, _figure_png(fig), audio(y[0], sr=config.sr))])
 
 
-def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_components: int = 4, n_iter: int = 8,
-                    max_sd: float = 3.0, step: float = 0.25, fmax: float | None = 4000.0):
+def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_components: int = 4,
+                    n_iter: int | None = 8, db_range=None, max_sd: float = 3.0, step: float = 0.25,
+                    fmax: float | None = 4000.0):
     """Move through a VAE's latent space along its main directions: sliders that decode, redraw and replay.
 
     ``latents`` are codes ``(N, latent_dim)``, typically the encoder's ``mu`` of the training
     images. Slider ``k`` moves the code from their mean along their ``k``-th principal
     direction, in units of the codes' standard deviation along it; all sliders at 0 is the
-    mean latent. Each change decodes one image, reads it in the config's fixed
-    ``global_db_range`` and turns it into sound with ``n_iter`` Griffin-Lim iterations
-    (:func:`audiogen_lib.experiments.decode_to_audio`).
+    mean latent. Each change decodes one image, reads it in ``db_range``, by default the
+    ``top_db``-wide range generated images are read in
+    (:func:`audiogen_lib.experiments.generation_db_range`: the model card's), which also
+    labels the colour bar, and turns it into sound with the library's phase reconstruction
+    (:func:`audiogen_lib.reconstruction.latents_to_audio`; ``n_iter`` iterations, fewer than the
+    method's own, for a quicker answer; ``None`` for the method's own).
 
     Like :func:`stft_explorer`, it first displays a static view of the mean latent (a
     figure beside a player), so that a page without a live kernel still shows it, and
@@ -445,11 +486,15 @@ def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_co
     from IPython.display import HTML, display
 
     config = get_config(config)
-    if not (max_sd > 0 and 0 < step <= max_sd and n_iter >= 1):
-        raise AudiogenError(f"latent_explorer needs max_sd > 0, 0 < step <= max_sd and n_iter >= 1; "
+    if not (max_sd > 0 and 0 < step <= max_sd and (n_iter is None or n_iter >= 1)):
+        raise AudiogenError(f"latent_explorer needs max_sd > 0, 0 < step <= max_sd and n_iter >= 1 (or None); "
                             f"got max_sd={max_sd}, step={step}, n_iter={n_iter}")
     mean, directions, spread, share = _latent_directions(latents, n_components)
-    view = dict(config=config, n_iter=n_iter, fmax=fmax)
+    if db_range is None:
+        from .experiments import generation_db_range
+
+        db_range = generation_db_range(vae, config=config)["db_range"]
+    view = dict(config=config, db_range=tuple(float(v) for v in db_range), n_iter=n_iter, fmax=fmax)
     display(HTML(_latent_row(vae, mean, label="the mean latent (every slider at 0)", **view)))
 
     sliders = [widgets.FloatSlider(value=0.0, min=-max_sd, max=max_sd, step=step, continuous_update=False,
@@ -472,6 +517,99 @@ def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_co
         s.observe(redraw, names="value")
     return widgets.VBox([widgets.VBox(sliders), note, out])
 
+
+
+# --- your own recording ----------------------------------------------------------------------------
+
+
+def recording_view(result, *, fmax: float | None = 4000.0):
+    """A :class:`~audiogen_lib.recording.RecordingResult` as a page: what was done to the recording,
+    then one row per sound (your recording, the ceiling, each model) with its image, its player
+    and the digit the classifier hears in it. Plain HTML: the static book shows it as it is.
+
+    The players keep the sounds' relative levels (:func:`listen_grid`'s ``normalize=False``).
+
+    Notebook: notebooks/08_listening_experiments.ipynb
+    """
+    from IPython.display import HTML
+
+    grid = listen_grid(result.listen_rows(), config=result.config, fmax=fmax)
+    head = f'<pre style="white-space:pre-wrap">{html.escape(result.summary())}</pre>'
+    return HTML(head + grid.data)
+
+
+def _live_kernel() -> bool:
+    """True in a kernel that a person drives, where an upload button can be pressed.
+
+    A Jupyter server (JupyterLab, Notebook) starts a notebook's kernel with ``JPY_SESSION_NAME``
+    set; nbclient, which executes notebooks for nbval and for the book, does not. Colab counts
+    as live too. A script (no kernel) is not.
+    """
+    import sys
+
+    from .runtime import _in_notebook
+
+    return _in_notebook() and (bool(os.environ.get("JPY_SESSION_NAME")) or "google.colab" in sys.modules)
+
+
+def recording_widget(example=None, *, config: FeatureConfig | str = "paper", models=None, loaded: dict | None = None,
+                     live: bool | None = None, fmax: float | None = 4000.0):
+    """Your own recording through every model: an upload button where one can be pressed, the example elsewhere.
+
+    In a live kernel (JupyterLab or Notebook through a Jupyter server, or Colab; ``live=None``
+    detects it, ``True``/``False`` forces it) returns a widget: a button that takes one audio
+    file (wav, flac, ogg: anything libsndfile reads, any rate, mono or stereo) and below it a
+    page, at first ``example``'s. Each upload goes through
+    :func:`audiogen_lib.recording.reconstruct_recording` (``config``, ``models`` kinds,
+    ``loaded`` models) and its :func:`recording_view` replaces the page; a file the library
+    refuses shows its message instead.
+
+    Elsewhere (the built book, nbval, a script: nobody could press the button, and a widget
+    would be dead there) returns ``recording_view(example)``, or a note if there is none.
+
+    Notebook: notebooks/08_listening_experiments.ipynb
+    """
+    from IPython.display import HTML
+
+    config = get_config(config)
+    static = (recording_view(example, fmax=fmax) if example is not None else
+              HTML("<p><i>Run this chapter in JupyterLab to upload a recording here.</i></p>"))
+    if not (_live_kernel() if live is None else live):
+        return static
+
+    import ipywidgets as widgets
+
+    from .recording import MODEL_KINDS, reconstruct_recording
+
+    upload = widgets.FileUpload(accept="audio/*,.wav,.flac,.ogg", multiple=False,
+                                description="Upload a recording")
+    out = widgets.Output()
+    note = widgets.HTML("<i>Say a digit, save it as a wav, upload it: every model's version appears below "
+                        f"(config {config.name!r}; the first answer takes a few seconds).</i>")
+
+    def show(page: str, text: str):
+        out.outputs = ({"output_type": "display_data", "metadata": {},
+                        "data": {"text/html": page, "text/plain": text}},)
+
+    show(static.data, "the worked example")
+
+    def on_upload(change):
+        files = change["new"]
+        if not files:
+            return
+        f = files[0]
+        name = f.get("name", "<uploaded audio>")
+        show(f"<p><i>Working on {html.escape(name)} ...</i></p>", f"working on {name}")
+        try:
+            result = reconstruct_recording(bytes(f["content"]), config=config, name=name,
+                                           models=tuple(models or MODEL_KINDS), loaded=loaded)
+        except AudiogenError as err:
+            show(f'<p style="color:#b00">{html.escape(str(err))}</p>', str(err))
+            return
+        show(recording_view(result, fmax=fmax).data, result.summary())
+
+    upload.observe(on_upload, names="value")
+    return widgets.VBox([upload, note, out])
 
 
 # --- diagrams --------------------------------------------------------------------------------------

@@ -11,12 +11,14 @@ split (takes 5-9); the test split (takes 0-4) gives the final scores only.
 
 Public names
 ------------
-MODEL_NAMES, LABELS, CLAIMS, READINGS, GENERATION_IS_THRESHOLD
+MODEL_NAMES, CLAIMS, GENERATION_IS_THRESHOLD
+READINGS                the three readings of the study's "+-10 dB": ``"clip"``, ``"bin"``, ``"units"``
 get_models              the VAE, U-Net, U-Net without skips and the classifier: shipped, or trained now (epochs, seeded)
-reconstruct             a model's reconstruction of normalised images (VAEs decode mu, the mean latent)
+reconstruct             a model's reconstruction of a FeatureSet (or images with ``config=``), through
+                        ``models.predict``, which checks the features against the model's; VAEs decode mu
 pca_reconstruct         the best linear autoencoder with as many components as the VAE's latent
 phase_method            the phase reconstruction the experiments use (the library's default)
-images_to_audio         normalised images -> waveforms by that method (or another named one)
+images_to_audio         ``reconstruction.features_to_audio`` with the experiments' reading of ``n_iter``
 score_audio             per-clip scores of one set of waveforms against the test split, and their means with intervals
 reference_audio         the original, the ceiling, Griffin-Lim (the study's reference) and the zero-phase floor
 experiment_reconstruction   every score for the references and each model's reconstruction of the test split
@@ -26,20 +28,26 @@ experiment_robustness   each model's degradation under each reading, with interv
 epochs_to_plateau, experiment_convergence   epochs to the plateau of the validation RMSE
 chosen_on               which split chose a model's best epoch, from its card
 generation_db_range     the top_db-wide dB range a generated image is read in (card, else the training clips)
-latent_statistics, decode_to_audio, interpolate, experiment_generation
+decode_to_audio         a VAE's latents -> images and sounds (``reconstruction.latents_to_audio`` in
+                        :func:`generation_db_range`)
+latent_statistics, interpolate, experiment_generation
 comparisons             paired differences between conditions, per metric, with intervals
 claim_estimates, verdicts   each claim's paired difference and the written rule's verdict on it
 result_key, cached      results shared between chapters, keyed by the weights, the clips, the settings and the code
 measure                 every experiment's numbers (no audio) for a set of models, through the cache
 seed_summary            one training seed's estimate of each claim, for the spread over seeds
 
-``audiogen_lib.report.reproduce`` runs everything and writes ``results/``.
+Everything here returns data (dicts of numbers and arrays); the labels, tables and files
+are :mod:`audiogen_lib.report`'s. ``audiogen_lib.report.reproduce`` runs everything and
+writes ``results/``. Long loops show :func:`audiogen_lib.runtime.progress` from their first
+second: phase reconstruction per condition and chunk of clips, scoring per condition.
 
 Notebook: notebooks/08_listening_experiments.ipynb
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -49,20 +57,19 @@ import numpy as np
 from .config import FeatureConfig, Profile, get_config, get_profile
 from .errors import AudiogenError
 from .features import FeatureSet, amplitude_to_db, db_to_amplitude, denormalise, normalise
+from .metrics import rmse
+from .runtime import progress
 from .stats import Interval, bootstrap_mean, bootstrap_statistic, paired_bootstrap, seed_spread, verdict
 
 MODEL_NAMES = ("vae", "unet", "unet_noskip")
 PCA_COMPONENTS = 128  # as many as the VAE's latent dimensions
-LABELS = {"original": "original audio", "ceiling": "phase reconstruction of the true magnitude (ceiling)",
-          "griffinlim": "Griffin-Lim of the true magnitude (the study's reference)",
-          "zero_phase": "zero-phase inverse STFT (the study's code; floor)", "vae": "VAE",
-          "unet": "U-Net", "unet_noskip": "U-Net without skip connections",
-          "pca": f"PCA, {PCA_COMPONENTS} components (a linear autoencoder)"}
 # The readings of the study's "+-10 dB" (its section 5): decibels added to the spectrogram
-# before the pipeline's floor and normalisation (one offset per clip, or one per bin), or
-# +-10 in the preprocessed spectrogram's own units, added to the [0, 1] image and clipped.
-READINGS = {"clip": "one offset per clip (dB)", "bin": "independent per bin (dB)",
-            "units": "independent per bin, in the image's units, clipped to [0, 1]"}
+# before the pipeline's floor and normalisation, one offset per clip ("clip") or one per bin
+# ("bin"), or +-10 in the preprocessed spectrogram's own units, added to the [0, 1] image and
+# clipped ("units"). Their descriptions are report.READING_LABELS.
+READINGS = ("clip", "bin", "units")
+# Clips turned into sound at a time: the progress bar moves after each chunk.
+CHUNK = 50
 # The verdict on generation compares the inception score of prior samples with this written
 # threshold (10 at most): the project's goal, set before measuring (../shared/MEASURED.md).
 GENERATION_IS_THRESHOLD = 8.0
@@ -100,12 +107,6 @@ CLAIMS = {
 }
 # Bump when the meaning of a cached result changes in a way the source hash cannot see.
 RESULTS_VERSION = 2
-
-
-def _progress(iterable=None, **kwargs):
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, **kwargs)
 
 
 def _source_hash(names) -> str:
@@ -154,7 +155,7 @@ def get_models(config: str | FeatureConfig = "paper", *, profile: str | Profile 
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
     train = (not profile.use_pretrained) if train is None else train
     models = {"classifier": load_pretrained("classifier", config.name)}
-    for name in _progress(MODEL_NAMES, desc="models", unit="model", disable=not train):
+    for name in progress(MODEL_NAMES, desc="training the models", unit="model", disable=not train):
         if not train:
             models[name] = load_pretrained(name, config.name)
             continue
@@ -184,15 +185,27 @@ def _model_record(model) -> dict:
             "weights_sha256": weights_sha256(model)}
 
 
-def reconstruct(model, x: np.ndarray, *, batch_size: int = 128) -> np.ndarray:
-    """Model output for normalised images ``x`` (N, bins, frames, 1); a VAE decodes the mean latent ``mu``.
+def reconstruct(model, features, *, config: FeatureConfig | str | None = None, normalisation: str | None = None,
+                batch_size: int = 128) -> np.ndarray:
+    """The model's output images ``(N, bins, frames, 1)`` for ``features``; a VAE decodes the mean latent ``mu``.
+
+    ``features`` is a :class:`~audiogen_lib.features.FeatureSet`, or normalised images with
+    the ``config=`` (and ``normalisation=``, default ``"clip"``) they were made with. Either
+    way :func:`audiogen_lib.models.predict` checks them against the features the model was
+    trained on and refuses others. Images given without ``config=`` are taken to be in the
+    model's own features: only their shape is checked.
 
     Decoding ``mu`` makes a reconstruction repeatable. The study's reference code
     (Velardo's *generating-sound-with-neural-networks*, ``reconstruct``) decoded a latent
     *sampled* from the posterior instead; with this VAE's posteriors, far narrower than the
     prior (chapter 9), the two differ little.
     """
-    return model.predict(x, batch_size=batch_size, verbose=0)
+    from .models import predict
+
+    if config is None and not isinstance(features, FeatureSet):
+        config = model.feature_config
+        normalisation = normalisation or getattr(model, "normalisation", None)
+    return predict(model, features, config=config, normalisation=normalisation, batch_size=batch_size)
 
 
 def pca_reconstruct(train_x: np.ndarray, x: np.ndarray, *, n_components: int = PCA_COMPONENTS) -> np.ndarray:
@@ -214,36 +227,38 @@ def pca_reconstruct(train_x: np.ndarray, x: np.ndarray, *, n_components: int = P
 # --- audio and scores --------------------------------------------------------------------------
 
 def phase_method() -> str:
-    """The phase reconstruction every experiment uses for the models and the ceiling.
+    """The phase reconstruction every experiment uses for the models and the ceiling: the library's
+    default, ``reconstruction.DEFAULT_METHOD``."""
+    from .reconstruction import DEFAULT_METHOD
 
-    The library's default (``reconstruction.DEFAULT_METHOD``) where it names one; Griffin-Lim
-    from a random start, the study's reference, where it does not.
+    return DEFAULT_METHOD
+
+
+def images_to_audio(x: np.ndarray, db_min, db_max, *, config: FeatureConfig, n_iter: int | None = None,
+                    seed: int = 0, method: str | None = None) -> np.ndarray:
+    """Normalised images -> waveforms: :func:`audiogen_lib.reconstruction.features_to_audio` by ``method``
+    (default :func:`phase_method`).
+
+    ``n_iter`` is the number of iterations of the study's reference, Griffin-Lim from a random
+    start (the profile's ``n_iter``); every other method keeps its own validated setting.
     """
-    from . import reconstruction
-
-    return getattr(reconstruction, "DEFAULT_METHOD", "griffinlim")
-
-
-def images_to_audio(x: np.ndarray, db_min, db_max, *, config: FeatureConfig, n_iter: int, seed: int = 0,
-                    method: str | None = None) -> np.ndarray:
-    """Normalised images -> waveforms at the config's rate, by ``method`` (default :func:`phase_method`).
-
-    ``n_iter`` is the number of Griffin-Lim iterations of the study's reference (the
-    profile's); other methods use their own validated setting.
-    """
-    from . import reconstruction
+    from .reconstruction import features_to_audio
 
     method = method or phase_method()
-    if not hasattr(reconstruction, "METHODS"):  # a library with Griffin-Lim only
-        if method == "zero_phase":
-            from .features import features_to_magnitude
+    return features_to_audio(x, config=config, db_min=db_min, db_max=db_max, method=method,
+                             n_iter=n_iter if method == "griffinlim" else None, seed=seed)
 
-            S = features_to_magnitude(x, config=config, db_min=db_min, db_max=db_max)
-            return reconstruction.zero_phase_istft(S, config=config)
-        return reconstruction.features_to_audio(x, config=config, db_min=db_min, db_max=db_max, n_iter=n_iter,
-                                                seed=seed)
-    return reconstruction.features_to_audio(x, config=config, db_min=db_min, db_max=db_max, method=method,
-                                            n_iter=n_iter if method == "griffinlim" else None, seed=seed)
+
+def _audio_in_chunks(x, db_min, db_max, *, bar, seed: int = 0, **kwargs) -> np.ndarray:
+    """:func:`images_to_audio` of :data:`CHUNK` clips at a time (chunk ``k`` seeded ``seed + k``), moving ``bar``."""
+    n, chunk = len(x), CHUNK
+    db_min, db_max = (np.broadcast_to(np.asarray(v, np.float32), (n,)) for v in (db_min, db_max))
+    out = []
+    for k, start in enumerate(range(0, n, chunk)):
+        part = slice(start, start + chunk)
+        out.append(images_to_audio(x[part], db_min[part], db_max[part], seed=seed + k, **kwargs))
+        bar.update(len(out[-1]))
+    return np.concatenate(out)
 
 
 def _ci(values, **kwargs) -> dict | None:
@@ -255,8 +270,9 @@ def _ci(values, **kwargs) -> dict | None:
 
 
 def _rmse_of(per_clip_rmse) -> float:
-    """The RMSE over all pixels of all clips from each clip's RMSE (every clip has as many pixels)."""
-    return float(np.sqrt(np.mean(np.square(per_clip_rmse))))
+    """The RMSE over all pixels of all clips from each clip's RMSE: every clip has as many pixels, so it is
+    the root mean square of the clips' RMSEs, ``metrics.rmse`` of them against zero."""
+    return rmse(np.asarray(per_clip_rmse, np.float64), 0.0)
 
 
 def score_audio(test: FeatureSet, y: np.ndarray, *, classifier=None, x_hat: np.ndarray | None = None) -> tuple[dict, dict]:
@@ -276,7 +292,7 @@ def score_audio(test: FeatureSet, y: np.ndarray, *, classifier=None, x_hat: np.n
     S_true = np.abs(librosa.stft(test.waveforms, n_fft=config.n_fft, hop_length=config.hop_length))
     pesq = metrics.pesq_nb(test.waveforms, y, sr=config.sr, lengths=test.lengths)
     per_clip = {
-        "rmse": metrics.rmse(test.x, x_hat, per_clip=True) if x_hat is not None else None,
+        "rmse": rmse(test.x, x_hat, per_clip=True) if x_hat is not None else None,
         "lsd_db": np.asarray(metrics.lsd_from_audio(test.waveforms, y, config=config, lengths=test.lengths), float),
         "spectral_convergence": np.asarray(metrics.spectral_convergence(S_true, y, config=config), float),
         "pesq": np.asarray(pesq.values, float),
@@ -311,19 +327,30 @@ def _summarise(per_clip: dict) -> dict:
     return row
 
 
-def reference_audio(test: FeatureSet, *, n_iter: int, method: str | None = None) -> dict[str, np.ndarray]:
+def _reference_methods(method: str) -> dict[str, str]:
+    refs = {"ceiling": method, "zero_phase": "zero_phase"}
+    if method != "griffinlim":
+        refs["griffinlim"] = "griffinlim"
+    return refs
+
+
+def reference_audio(test: FeatureSet, *, n_iter: int, method: str | None = None, bar=None) -> dict[str, np.ndarray]:
     """The original audio, the ceiling (``method`` on the true magnitude), and the zero-phase inverse.
 
     Where ``method`` is not Griffin-Lim, Griffin-Lim from a random start (the study's
-    reference) is added as ``"griffinlim"``.
+    reference) is added as ``"griffinlim"``. ``bar``: a progress bar to move by each chunk
+    of clips done (one is shown when none is given).
     """
     method = method or phase_method()
-    true = dict(db_min=test.db_min, db_max=test.db_max, config=test.config, n_iter=n_iter)
-    refs = {"original": test.waveforms, "ceiling": images_to_audio(test.x, method=method, **true),
-            "zero_phase": images_to_audio(test.x, method="zero_phase", **true)}
-    if method != "griffinlim":
-        refs["griffinlim"] = images_to_audio(test.x, method="griffinlim", **true)
-    return refs
+    refs = _reference_methods(method)
+    out = {"original": test.waveforms}
+    with (progress(total=len(refs) * len(test), desc="phase reconstruction", unit="clip") if bar is None
+          else contextlib.nullcontext(bar)) as bar:
+        for name, how in refs.items():
+            bar.set_postfix_str(name, refresh=True)
+            out[name] = _audio_in_chunks(test.x, test.db_min, test.db_max, bar=bar, config=test.config,
+                                         n_iter=n_iter, method=how)
+    return out
 
 
 # --- (a) reconstruction and (d) the ablation ----------------------------------------------------
@@ -337,19 +364,26 @@ def experiment_reconstruction(test: FeatureSet, models: dict, *, n_iter: int, tr
     method, with the same seed, from the same clips, so conditions can be compared clip by clip.
     """
     method = phase_method()
-    audio = reference_audio(test, n_iter=n_iter, method=method)
-    images = {"original": test.x}
-    for name in MODEL_NAMES:
-        images[name] = reconstruct(models[name], test.x)
-    if train is not None:
-        images["pca"] = pca_reconstruct(train.x, test.x)
-    for name in images.keys() - {"original"}:
-        audio[name] = images_to_audio(images[name], test.db_min, test.db_max, config=test.config, n_iter=n_iter,
-                                      method=method)
+    made = list(MODEL_NAMES) + (["pca"] if train is not None else [])
+    n = len(test)
+    kw = dict(config=test.config, n_iter=n_iter, method=method)
+    # One bar from the first second: each condition's clips, chunk by chunk, the models' outputs included.
+    with progress(total=(len(_reference_methods(method)) + len(made)) * n, desc="phase reconstruction",
+                  unit="clip") as bar:
+        audio = reference_audio(test, n_iter=n_iter, method=method, bar=bar)
+        images = {"original": test.x}
+        for name in made:
+            bar.set_postfix_str(name, refresh=True)
+            images[name] = (pca_reconstruct(train.x, test.x) if name == "pca" else reconstruct(models[name], test))
+            audio[name] = _audio_in_chunks(images[name], test.db_min, test.db_max, bar=bar, **kw)
+        bar.set_postfix_str("")
     rows, per_clip = {}, {}
-    for name, y in _progress(audio.items(), desc="scoring reconstructions", unit="condition"):
-        x_hat = images.get(name)
-        rows[name], per_clip[name] = score_audio(test, y, classifier=models["classifier"], x_hat=x_hat)
+    with progress(total=len(audio) * n, desc="scoring (PESQ, STOI, LSD, digits)", unit="clip") as bar:
+        for name, y in audio.items():
+            bar.set_postfix_str(name, refresh=True)
+            rows[name], per_clip[name] = score_audio(test, y, classifier=models["classifier"], x_hat=images.get(name))
+            bar.update(n)
+        bar.set_postfix_str("")
     return {"rows": rows, "per_clip": per_clip, "audio": audio, "images": images, "phase_method": method}
 
 
@@ -399,12 +433,6 @@ def perturb_features(x: np.ndarray, db_min, db_max, *, config: FeatureConfig, mo
     return x[..., None], lo, hi
 
 
-def _per_clip_rmse(a, b) -> np.ndarray:
-    from .metrics import rmse
-
-    return rmse(a, b, per_clip=True)
-
-
 def experiment_robustness(test: FeatureSet, models: dict, *, max_db: float = 10.0, seed: int = 0,
                           readings=tuple(READINGS), reapply_floor: bool = True) -> dict:
     """Perturb the test inputs under each reading and measure how much worse each model gets.
@@ -416,28 +444,42 @@ def experiment_robustness(test: FeatureSet, models: dict, *, max_db: float = 10.
     robustness apart from how good the model was to begin with. ``paired`` holds each
     model's degradation minus the VAE's, paired over clips; ``per_clip`` the values.
     """
-    clean = {name: reconstruct(models[name], test.x) for name in MODEL_NAMES}
-    err_clean = {name: _per_clip_rmse(clean[name], test.x) for name in MODEL_NAMES}
-    out = {"max_db": max_db, "reapply_floor": reapply_floor}
-    for mode in readings:
-        x_pert, _, _ = perturb_features(test.x, test.db_min, test.db_max, config=test.config, mode=mode,
-                                        max_db=max_db, seed=seed, reapply_floor=reapply_floor)
-        moved = _per_clip_rmse(x_pert, test.x)
-        rows = {"input": {"input_change": bootstrap_mean(moved).to_dict()}}
-        degradation = {}
+    with progress(total=(1 + len(readings)) * len(MODEL_NAMES), desc="robustness", unit="model run") as bar:
+        clean = {}
         for name in MODEL_NAMES:
-            y = reconstruct(models[name], x_pert)
-            err = _per_clip_rmse(y, test.x)
-            degradation[name] = err - err_clean[name]
-            rows[name] = {"output_change": bootstrap_mean(_per_clip_rmse(y, clean[name])).to_dict(),
-                          "error_perturbed": bootstrap_mean(err).to_dict(),
-                          "error_clean": bootstrap_mean(err_clean[name]).to_dict(),
-                          "degradation": bootstrap_mean(degradation[name]).to_dict()}
-        rows["paired"] = {f"{name}_minus_vae": paired_bootstrap(degradation[name], degradation["vae"]).to_dict()
-                          for name in ("unet", "unet_noskip")}
-        rows["per_clip"] = {"input_change": moved.tolist(), **{k: v.tolist() for k, v in degradation.items()}}
-        out[mode] = rows
+            clean[name] = reconstruct(models[name], test)
+            bar.update()
+        err_clean = {name: rmse(clean[name], test.x, per_clip=True) for name in MODEL_NAMES}
+        out = {"max_db": max_db, "reapply_floor": reapply_floor}
+        for mode in readings:
+            bar.set_postfix_str(mode, refresh=True)
+            out[mode] = _robustness_reading(test, models, clean, err_clean, bar=bar, mode=mode, max_db=max_db,
+                                            seed=seed, reapply_floor=reapply_floor)
+        bar.set_postfix_str("")
     return out
+
+
+def _robustness_reading(test, models, clean, err_clean, *, bar, mode, max_db, seed, reapply_floor) -> dict:
+    """One reading's rows of :func:`experiment_robustness`."""
+    x_pert, _, _ = perturb_features(test.x, test.db_min, test.db_max, config=test.config, mode=mode,
+                                    max_db=max_db, seed=seed, reapply_floor=reapply_floor)
+    moved = rmse(x_pert, test.x, per_clip=True)
+    rows = {"input": {"input_change": bootstrap_mean(moved).to_dict()}}
+    degradation = {}
+    for name in MODEL_NAMES:
+        # the perturbed images come from the test features: their config and normalisation
+        y = reconstruct(models[name], x_pert, config=test.config, normalisation=test.normalisation)
+        bar.update()
+        err = rmse(y, test.x, per_clip=True)
+        degradation[name] = err - err_clean[name]
+        rows[name] = {"output_change": bootstrap_mean(rmse(y, clean[name], per_clip=True)).to_dict(),
+                      "error_perturbed": bootstrap_mean(err).to_dict(),
+                      "error_clean": bootstrap_mean(err_clean[name]).to_dict(),
+                      "degradation": bootstrap_mean(degradation[name]).to_dict()}
+    rows["paired"] = {f"{name}_minus_vae": paired_bootstrap(degradation[name], degradation["vae"]).to_dict()
+                      for name in ("unet", "unet_noskip")}
+    rows["per_clip"] = {"input_change": moved.tolist(), **{k: v.tolist() for k, v in degradation.items()}}
+    return rows
 
 
 # --- (c) convergence ----------------------------------------------------------------------------
@@ -524,16 +566,21 @@ def latent_statistics(vae, x: np.ndarray) -> dict:
             "sigma_mean": float(np.exp(0.5 * log_var).mean()), "mu": mu, "log_var": log_var}
 
 
-def decode_to_audio(vae, z: np.ndarray, *, config: FeatureConfig, n_iter: int,
-                    db_range=None) -> tuple[np.ndarray, np.ndarray]:
-    """Decode latents, read the images in a ``top_db``-wide dB range and turn them into sound.
+def decode_to_audio(vae, z: np.ndarray, *, config: FeatureConfig, n_iter: int | None = None, db_range=None,
+                    method: str | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Decode latents, read the images in a ``top_db``-wide dB range and turn them into sound:
+    :func:`audiogen_lib.reconstruction.latents_to_audio` with ``vae.decoder``.
 
     ``db_range``: ``(lo, hi)``; by default :func:`generation_db_range` (the card's, else
-    ``top_db`` below the training clips' median peak). Returns ``(images, waveforms)``.
+    ``top_db`` below the training clips' median peak). ``n_iter`` applies to Griffin-Lim
+    from a random start only, as in :func:`images_to_audio`. Returns ``(images, waveforms)``.
     """
-    x = vae.decoder.predict(z, batch_size=256, verbose=0)
-    lo, hi = db_range if db_range is not None else generation_db_range(vae, config=config)["db_range"]
-    return x, images_to_audio(x, lo, hi, config=config, n_iter=n_iter)
+    from .reconstruction import latents_to_audio
+
+    method = method or phase_method()
+    db_range = db_range if db_range is not None else generation_db_range(vae, config=config)["db_range"]
+    return latents_to_audio(vae.decoder, z, config=config, db_range=db_range, method=method,
+                            n_iter=n_iter if method == "griffinlim" else None, seed=seed)
 
 
 def interpolate(vae, x_a: np.ndarray, x_b: np.ndarray, *, steps: int = 7) -> np.ndarray:
@@ -586,10 +633,17 @@ def experiment_generation(vae, classifier, train: FeatureSet, test: FeatureSet, 
             mu.mean(0), np.cov(mu, rowvar=False), size=n_samples).astype(np.float32),
     }
     rows, audio = {"real test audio": _judge(audio_to_probabilities(classifier, test.waveforms))}, {}
-    for name, z in _progress(sources.items(), desc="generating", unit="source"):
-        _, y = decode_to_audio(vae, z, config=config, n_iter=n_iter, db_range=normalisation["db_range"])
-        rows[name] = _judge(audio_to_probabilities(classifier, y))
-        audio[name] = y
+    with progress(total=len(sources) * n_samples, desc="generating and judging", unit="sound") as bar:
+        for name, z in sources.items():
+            bar.set_postfix_str(name, refresh=True)
+            y = []
+            for k, start in enumerate(range(0, n_samples, CHUNK)):
+                y.append(decode_to_audio(vae, z[start:start + CHUNK], config=config, n_iter=n_iter, seed=seed + k,
+                                         db_range=normalisation["db_range"])[1])
+                bar.update(len(y[-1]))
+            audio[name] = np.concatenate(y)
+            rows[name] = _judge(audio_to_probabilities(classifier, audio[name]))
+        bar.set_postfix_str("")
     return {"rows": rows, "latents": stats, "normalisation": normalisation, "audio": audio}
 
 
@@ -777,7 +831,7 @@ def cached(name: str, models: dict, parts: dict, compute) -> dict:
     code that computes results, so a retrained model, another profile or changed code
     computes afresh. What is returned has been through JSON either way (lists, not arrays).
     """
-    from .training import _atomic_json
+    from .files import atomic_write
 
     path = _results_dir() / f"{name}-{result_key(name, models, parts)}.json"
     if path.is_file():
@@ -786,7 +840,8 @@ def cached(name: str, models: dict, parts: dict, compute) -> dict:
         except (OSError, json.JSONDecodeError):
             pass  # unreadable: computed again below
     result = json.loads(json.dumps(_jsonable(compute())))
-    _atomic_json(path, result)
+    with atomic_write(path) as f:
+        json.dump(result, f, indent=1)
     return result
 
 

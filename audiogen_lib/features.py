@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,7 +127,7 @@ def load_recording(source, *, config: FeatureConfig | str = "paper", name: str |
        loudest; FSDD's clips start at the word);
     6. trim to ``config.duration`` if longer, or zero-pad if shorter, as :func:`fix_length` does.
 
-    Notebook: notebooks/10_conclusion.ipynb
+    Notebook: notebooks/08_listening_experiments.ipynb (your own recording)
     """
     import librosa
 
@@ -402,15 +401,10 @@ def _compute_all(config: FeatureConfig, data_dir) -> dict:
 
 
 def _write_atomic_npz(path: Path, arrays: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from .files import atomic_write
+
+    with atomic_write(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def load_all_spectrograms(config: str | FeatureConfig = "paper", *, data_dir=None, cache: Path | None = None) -> dict:

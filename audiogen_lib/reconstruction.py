@@ -17,6 +17,7 @@ griffinlim            magnitudes -> waveforms by fast Griffin-Lim from a random 
 zero_phase_istft      the inverse STFT of the magnitude with every phase set to zero
 magnitude_to_audio    magnitudes -> waveforms by a method named in ``METHODS``
 features_to_audio     normalised model images -> waveforms (denormalise, dB -> amplitude, ``magnitude_to_audio``)
+latents_to_audio      a decoder's images of latent codes, and their waveforms (``features_to_audio`` in a dB range)
 METHODS               the names ``magnitude_to_audio`` takes: ``"pghi+fgla"``, ``"pghi"``, ``"griffinlim"``, ``"zero_phase"``
 DEFAULT_METHOD        ``"pghi+fgla"``, chosen on the validation split
 SETTINGS              each config's validated PGHI tolerance, iterations and momentum, and the command that chose them
@@ -367,3 +368,22 @@ def features_to_audio(x: np.ndarray, *, config: FeatureConfig | str, db_min, db_
     config = get_config(config)
     S = features_to_magnitude(x, config=config, db_min=db_min, db_max=db_max)
     return magnitude_to_audio(S, config=config, method=method, n_iter=n_iter, seed=seed)
+
+
+def latents_to_audio(decoder, z: np.ndarray, *, config: FeatureConfig | str, db_range, method: str = DEFAULT_METHOD,
+                     n_iter: int | None = None, seed: int = 0, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Latent codes ``z`` ``(N, latent_dim)`` -> ``(images, waveforms)`` through ``decoder.predict``.
+
+    ``decoder`` is anything with a Keras-style ``predict`` (a VAE's ``decoder``). An image
+    decoded from a code belongs to no clip, so it has no dB range of its own: all are read in
+    ``db_range = (lo, hi)``, which for this library's VAEs is ``top_db`` wide (see
+    :func:`audiogen_lib.experiments.generation_db_range`), then turned into sound by
+    :func:`features_to_audio` (``method``, ``n_iter`` and ``seed`` passed on).
+
+    Notebook: notebooks/09_generation.ipynb
+    """
+    lo, hi = (float(v) for v in np.ravel(db_range))
+    if not lo < hi:
+        raise AudiogenError(f"db_range must be (low, high) in dB with low < high, got {db_range}")
+    x = np.asarray(decoder.predict(np.asarray(z, np.float32), batch_size=batch_size, verbose=0))
+    return x, features_to_audio(x, config=config, db_min=lo, db_max=hi, n_iter=n_iter, seed=seed, method=method)

@@ -17,15 +17,13 @@ write_outputs          a :class:`RecordingResult` -> a folder of wavs, a figure 
 
 ``audiogen reconstruct FILE.wav --out DIR`` runs both.
 
-Notebook: notebooks/10_conclusion.ipynb
+Notebook: notebooks/08_listening_experiments.ipynb (your own recording)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,16 +175,17 @@ def write_outputs(result: RecordingResult, out_dir: str | os.PathLike) -> Path:
     """Write ``<label>.wav`` for every sound, ``spectrograms.png``, ``summary.txt`` and ``summary.json`` to ``out_dir``.
 
     Everything is written into a temporary folder beside ``out_dir`` and renamed at the
-    end, so an error leaves nothing behind. ``out_dir`` must not exist, or be empty.
-    The wavs are 16-bit at ``config.sr``; a sound that would clip is scaled down (noted).
+    end (:func:`audiogen_lib.files.atomic_path`), so an error leaves nothing behind.
+    ``out_dir`` must not exist, or be empty. The wavs are 16-bit at ``config.sr``; a sound
+    that would clip is scaled down (noted).
     """
     import soundfile as sf
 
+    from .files import atomic_path
+
     out = Path(out_dir)
     check_output_folder(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with atomic_path(out, directory=True) as tmp:
         for key, y in result.audio.items():
             peak = float(np.max(np.abs(y)))
             if peak > 1.0:
@@ -196,12 +195,6 @@ def write_outputs(result: RecordingResult, out_dir: str | os.PathLike) -> Path:
         _figure(result, tmp / "spectrograms.png")
         (tmp / "summary.txt").write_text(result.summary() + "\n", encoding="utf8")
         (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=1) + "\n", encoding="utf8")
-        if out.exists():
-            out.rmdir()  # empty (checked above)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

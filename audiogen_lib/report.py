@@ -5,6 +5,8 @@ Every number with an interval is printed ``estimate [low, high]``, the 95% inter
 
 Public names
 ------------
+LABELS                 what each condition of the experiments is called in tables and figures
+READING_LABELS         what each reading of the study's "+-10 dB" is called in the robustness table
 interval_text          ``"0.123 [0.101, 0.145]"`` from an interval (its dict or an Interval)
 direction              one of three words for where an interval of a difference lies: above zero, below, across
 verdict_table          the study's claims: the difference that tests each, its interval, the verdict (Markdown)
@@ -19,6 +21,7 @@ seeds_table            each training seed's estimate of each claim (Markdown), w
 markdown_report        all of the above as one document (``results/results.md``)
 write_figures          spectrogram grid, training curves and class histogram (PNG)
 reproduce, Reproduction    every experiment under a profile (``seeds``: several trained seeds), written to ``results/``
+                       (each file all or nothing, :func:`audiogen_lib.files.atomic_write`)
 
 Notebook: notebooks/08_listening_experiments.ipynb
 """
@@ -32,12 +35,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .experiments import PCA_COMPONENTS
+
 CONDITIONS = ("original", "ceiling", "griffinlim", "vae", "unet", "unet_noskip", "pca", "zero_phase")
+LABELS = {"original": "original audio", "ceiling": "phase reconstruction of the true magnitude (ceiling)",
+          "griffinlim": "Griffin-Lim of the true magnitude (the study's reference)",
+          "zero_phase": "zero-phase inverse STFT (the study's code; floor)", "vae": "VAE",
+          "unet": "U-Net", "unet_noskip": "U-Net without skip connections",
+          "pca": f"PCA, {PCA_COMPONENTS} components (a linear autoencoder)"}
+# experiments.READINGS in words: decibels added to the spectrogram before the pipeline's floor
+# and normalisation, or +-10 in the preprocessed image's own units.
+READING_LABELS = {"clip": "one offset per clip (dB)", "bin": "independent per bin (dB)",
+                  "units": "independent per bin, in the image's units, clipped to [0, 1]"}
 
 
 def _label(name: str) -> str:
-    from .experiments import LABELS
-
     return LABELS.get(name, name)
 
 
@@ -138,11 +150,9 @@ def comparison_table(results: dict) -> str:
 
 
 def robustness_table(results: dict) -> str:
-    from .experiments import READINGS
-
     rows = []
     rob = results["robustness"]
-    for mode, label in READINGS.items():
+    for mode, label in READING_LABELS.items():
         if mode not in rob:
             continue
         r = rob[mode]
@@ -227,6 +237,16 @@ def markdown_report(results: dict) -> str:
     return "\n".join(parts)
 
 
+def _savefig(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from .files import atomic_path
+
+    with atomic_path(path) as tmp:  # the name ends in .png: matplotlib writes PNG
+        fig.savefig(tmp)
+    plt.close(fig)
+
+
 def write_figures(results: dict, rec: dict, test, models: dict, out_dir: Path, *, examples) -> list[Path]:
     """Save the figures of a reproduction as PNG files; return their paths."""
     import matplotlib
@@ -246,8 +266,7 @@ def write_figures(results: dict, rec: dict, test, models: dict, out_dir: Path, *
             specshow(rec["images"][name][i], config=test.config, ax=axes[r, c], colorbar=False, fmax=4000,
                      title=f"{test.recordings[i].name}: {name}")
     paths.append(out_dir / "spectrograms.png")
-    fig.savefig(paths[-1])
-    plt.close(fig)
+    _savefig(fig, paths[-1])
 
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=80, layout="constrained")
     for name in results["convergence"]:
@@ -257,8 +276,7 @@ def write_figures(results: dict, rec: dict, test, models: dict, out_dir: Path, *
            yscale="log")
     ax.legend()
     paths.append(out_dir / "convergence.png")
-    fig.savefig(paths[-1])
-    plt.close(fig)
+    _savefig(fig, paths[-1])
 
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=80, layout="constrained")
     gen = results["generation"]["rows"]
@@ -269,8 +287,7 @@ def write_figures(results: dict, rec: dict, test, models: dict, out_dir: Path, *
            xticklabels=range(10))
     ax.legend(fontsize="small")
     paths.append(out_dir / "generation_histogram.png")
-    fig.savefig(paths[-1])
-    plt.close(fig)
+    _savefig(fig, paths[-1])
     return paths
 
 
@@ -299,6 +316,7 @@ def reproduce(profile=None, *, config: str = "paper", out_dir: str | Path = "res
     from .config import Profile, get_config, get_profile
     from .errors import AudiogenError
     from .features import load_features
+    from .runtime import progress
 
     start = time.perf_counter()
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -308,7 +326,7 @@ def reproduce(profile=None, *, config: str = "paper", out_dir: str | Path = "res
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n_seeds = seeds or 1
-    steps = ex._progress(total=5 + 2 * (n_seeds - 1), desc=f"reproduce ({profile.name}, {config.name})", unit="step")
+    steps = progress(total=5 + 2 * (n_seeds - 1), desc=f"reproduce ({profile.name}, {config.name})", unit="step")
 
     train = load_features("train", config=config).subset(profile.n_train)
     test = load_features("test", config=config).subset(profile.n_test)
@@ -343,19 +361,27 @@ def reproduce(profile=None, *, config: str = "paper", out_dir: str | Path = "res
 
 
 def _write_outputs(results, rec, gen, test, models, out_dir: Path, *, n_examples: int) -> None:
+    """Every file of a reproduction, each written whole or not at all; results.json and results.md last."""
     import soundfile as sf
 
+    from .files import atomic_path, atomic_write
+
+    def wav_file(path, y):
+        with atomic_path(path) as tmp:
+            sf.write(tmp, y, test.config.sr, subtype="PCM_16")
+
     wav = out_dir / "wav"
-    wav.mkdir(exist_ok=True)
     examples = np.linspace(0, len(test) - 1, n_examples).astype(int)
     for i in examples:
         stem = test.recordings[i].name.removesuffix(".wav")
         for name, y in rec["audio"].items():
-            sf.write(wav / f"{stem}_{name}.wav", y[i], test.config.sr, subtype="PCM_16")
+            wav_file(wav / f"{stem}_{name}.wav", y[i])
     for name, y in gen["audio"].items():
         tag = "prior" if name.startswith("prior") else "fitted"
         for j in range(min(n_examples, len(y))):
-            sf.write(wav / f"generated_{tag}_{j}.wav", np.clip(y[j], -1, 1), test.config.sr, subtype="PCM_16")
+            wav_file(wav / f"generated_{tag}_{j}.wav", np.clip(y[j], -1, 1))
     write_figures(results, rec, test, models, out_dir / "figures", examples=examples)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=1, default=float))
-    (out_dir / "results.md").write_text(markdown_report(results))
+    with atomic_write(out_dir / "results.json") as f:
+        json.dump(results, f, indent=1, default=float)
+    with atomic_write(out_dir / "results.md") as f:
+        f.write(markdown_report(results))

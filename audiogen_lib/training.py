@@ -76,11 +76,11 @@ def machine() -> str:
 
 
 def _atomic_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
+    """``obj`` as JSON at ``path``, all or nothing (:func:`audiogen_lib.files.atomic_write`)."""
+    from .files import atomic_write
+
+    with atomic_write(path) as f:
         json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def _history_callback(history: dict, path: Path | None):

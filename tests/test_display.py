@@ -1,6 +1,7 @@
 """Plots, players and widgets: fast checks on synthetic signals, Agg backend, no kernel."""
 
 import base64
+import datetime
 import io
 import re
 import warnings
@@ -75,9 +76,12 @@ def test_specshow_refuses_a_batch_and_missing_settings(config):
 
 def test_waveshow_axes_span_the_duration():
     y = np.sin(np.linspace(0, 100, 4000))
-    ax = display.waveshow(y, sr=8000, title="w", color="k")
+    ax = display.waveshow(y, sr=8000, title="w", color="k", marker=".")
     assert ax.get_xlim() == (0.0, 0.5) and ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "amplitude"
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), y)
+    ax.figure.canvas.draw()                        # librosa's: every sample when zoomed in, as a step
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_ydata(), y)
+    assert line.get_marker() == "." and line.get_drawstyle() == "steps-post"
 
 
 def test_audio_carries_rate_and_data(rng):
@@ -166,6 +170,25 @@ def test_stft_explorer_shows_defaults_then_redraws(monkeypatch):
     assert len(out.outputs) == 1 and "<audio" in page and "n_fft 128" in page and "rectangular window" in page
     with pytest.raises(AudiogenError, match="n_fft in"):
         display.stft_explorer(y, sr=8000, n_fft=500)
+    assert "gap" not in page
+
+
+def test_a_hop_longer_than_the_window_is_explained_not_hidden(monkeypatch):
+    import IPython.display
+
+    assert display.hop_gap(sr=8000, n_fft=256, hop_length=256) == ""        # frames touch: no gap
+    note = display.hop_gap(sr=8000, n_fft=64, hop_length=256)
+    assert "192 samples (24.0 ms)" in note and "no window" in note
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    y = chirp(get_config("native8k"), 300.0, 3000.0)
+    box = display.stft_explorer(y, sr=8000, n_fft=64, hop_length=256)       # allowed, and said
+    assert note in shown[0].data
+    controls, _, out = box.children
+    controls.children[1].value = 1024                                         # hop 1024 with n_fft 64
+    assert "960 samples (120.0 ms)" in out.outputs[0]["data"]["text/html"]
+    controls.children[1].value = 32
+    assert "no window" not in out.outputs[0]["data"]["text/html"]
 
 
 class _StubVAE:
@@ -184,18 +207,23 @@ class _StubVAE:
                 return x
 
         self.calls, self.decoder, self.latent_dim = [], Decoder(), 6
+        self.card = {"normalisation": {"generation_db_range": [-62.0, 18.0]}}   # top_db (80 dB) wide
 
 
 def test_latent_explorer_shows_the_mean_latent_then_moves_along_principal_directions(monkeypatch, rng):
     import IPython.display
     import ipywidgets as widgets
 
-    shown = []
+    shown, ranges = [], []
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    specshow = display.specshow
+    monkeypatch.setattr(display, "specshow", lambda *a, **kw: ranges.append(kw.get("db_range")) or specshow(*a, **kw))
     config = get_config("paper")
     latents = rng.standard_normal((200, 6)) * [5.0, 3.0, 2.0, 1.0, 0.5, 0.1] + 1.0
     vae = _StubVAE(config)
     box = display.latent_explorer(vae, latents, config=config, n_components=3, n_iter=2)
+    # the image is shown (and heard) in the range generated images are read in: the card's, not global_db_range
+    assert ranges == [(-62.0, 18.0)] and ranges[0] != config.global_db_range
     # the static view came first: the mean latent decoded, a figure beside a player
     assert len(shown) == 1 and isinstance(shown[0], IPython.display.HTML)
     assert "<audio" in shown[0].data and "the mean latent" in shown[0].data
@@ -305,3 +333,81 @@ def test_pipeline_is_the_library_pipeline_step_by_step(config):
     assert d.nodes[-1][0] == "reconstruction.magnitude_to_audio" and d.nodes[-1][2] == (config.n_samples,)
     assert reconstruction.DEFAULT_METHOD in d.nodes[-1][1]
     assert len(_boxes(d)) == len(d.nodes) == len(d.edges) + 1
+
+
+def test_librosa_specshow_still_cannot_draw_the_studys_images():
+    """Why display.specshow draws its own: the day librosa draws a 256-row image of n_fft 512, reconsider."""
+    import librosa.display
+
+    config = get_config("paper")
+
+    with pytest.raises((TypeError, ValueError)):
+        librosa.display.specshow(np.zeros(config.shape[:2]), sr=config.sr, n_fft=config.n_fft,
+                                 hop_length=config.hop_length, x_axis="s", y_axis="linear")
+
+
+# --- your own recording ---------------------------------------------------------------------------------
+
+
+class _Halver:
+    """A model as load_model gives it, trained on the paper config: its output is half its input."""
+
+    name = "halver"
+
+    def __init__(self, config, digit=None):
+        self.feature_config, self.normalisation, self.digit = config, "clip", digit
+
+    def predict(self, x, **kwargs):
+        if self.digit is None:
+            return np.asarray(x) * 0.5
+        p = np.full((len(x), 10), 0.01, np.float32)
+        p[:, self.digit] = 0.91
+        return p
+
+
+@pytest.fixture
+def recording_result(tmp_path):
+    from audiogen_lib.recording import reconstruct_recording
+
+    config = get_config("paper")
+    t = np.arange(int(0.4 * 16000)) / 16000
+    y = 0.3 * sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12)) * np.sin(np.pi * t / 0.4) ** 2
+    path = tmp_path / "vowel.wav"
+    sf.write(path, y.astype(np.float32), 16000)
+    loaded = {"unet": _Halver(config), "classifier": _Halver(config, digit=7)}
+    return reconstruct_recording(path, config=config, models=("unet",), loaded=loaded), loaded, path
+
+
+def test_recording_view_shows_what_was_done_and_each_sound_with_its_digit(recording_result):
+    result, _, _ = recording_result
+    page = display.recording_view(result).data
+    assert "vowel.wav" in page and "resampled from 16,000 Hz" in page and "zero-padded" in page
+    assert page.count("<audio") == 3 and page.count("heard as 7") >= 3          # input, ceiling, U-Net
+    assert not plt.get_fignums()
+
+
+def test_recording_widget_is_the_static_example_where_nobody_can_upload(recording_result):
+    import IPython.display
+
+    result, loaded, _ = recording_result
+    assert not display._live_kernel()                    # pytest: no kernel, like nbval's and the book's
+    static = display.recording_widget(result, loaded=loaded)
+    assert isinstance(static, IPython.display.HTML) and static.data == display.recording_view(result).data
+    assert "JupyterLab" in display.recording_widget(live=False).data
+
+
+def test_recording_widget_takes_an_upload_in_a_live_kernel(recording_result):
+    import ipywidgets as widgets
+
+    result, loaded, path = recording_result
+    box = display.recording_widget(result, loaded=loaded, models=("unet",), live=True)
+    upload, _, out = box.children
+    assert isinstance(upload, widgets.FileUpload) and "vowel.wav" in out.outputs[0]["data"]["text/html"]
+    data = path.read_bytes()
+    upload.value = ({"name": "mine.wav", "type": "audio/wav", "size": len(data), "content": memoryview(data),
+                     "last_modified": datetime.datetime(2024, 1, 1)},)
+    page = out.outputs[0]["data"]["text/html"]
+    assert "mine.wav" in page and page.count("<audio") == 3 and "heard as 7" in page
+    upload.value = ({"name": "junk.wav", "type": "audio/wav", "size": 4, "content": memoryview(b"junk"),
+                     "last_modified": datetime.datetime(2024, 1, 1)},)
+    assert "cannot read audio file junk.wav" in out.outputs[0]["data"]["text/plain"]

@@ -104,12 +104,19 @@ def test_generated_images_are_read_in_a_top_db_wide_range(monkeypatch):
     wrong = {"normalisation": {"generation_db_range": [-60.0, 40.0]}}       # not top_db wide: not used
     assert experiments.generation_db_range(FakeVAE(wrong), config=config, train=FakeSet([5.0]))["db_range"] == [-75.0, 5.0]
 
+    # decoding goes through reconstruction.latents_to_audio, in the card's range
+    from audiogen_lib import reconstruction
+
     seen = {}
-    monkeypatch.setattr(experiments, "images_to_audio",
-                        lambda x, lo, hi, **kw: seen.update(lo=lo, hi=hi) or np.zeros((len(x), config.n_samples)))
-    experiments.decode_to_audio(FakeVAE({"normalisation": {"generation_db_range": [-70.0, 10.0]}}),
-                                np.zeros((2, 4), np.float32), config=config, n_iter=1)
-    assert seen["hi"] - seen["lo"] == config.top_db
+    monkeypatch.setattr(reconstruction, "features_to_audio",
+                        lambda x, **kw: seen.update(kw) or np.zeros((len(x), config.n_samples)))
+    images, y = experiments.decode_to_audio(FakeVAE({"normalisation": {"generation_db_range": [-70.0, 10.0]}}),
+                                            np.zeros((2, 4), np.float32), config=config, n_iter=1)
+    assert (seen["db_min"], seen["db_max"]) == (-70.0, 10.0) and seen["method"] == reconstruction.DEFAULT_METHOD
+    assert seen["n_iter"] is None                 # n_iter is the random-start Griffin-Lim's only
+    assert images.shape == (2, 256, 64, 1) and y.shape == (2, config.n_samples)
+    with pytest.raises(AudiogenError, match="low < high"):
+        reconstruction.latents_to_audio(FakeVAE(), np.zeros((1, 4)), config=config, db_range=(10.0, -70.0))
 
 
 # --- verdicts -----------------------------------------------------------------------------------
@@ -275,3 +282,118 @@ def test_training_in_epochs_repeats_exactly():
     runs = [train("unet", config="paper", profile="smoke", seed=7, verbose=0) for _ in range(2)]
     assert runs[0].card["weights_sha256"] == runs[1].card["weights_sha256"]
     assert runs[0].card["wall_time_s"] > 0      # the time is measured, and recorded, but stops nothing
+
+
+# --- one RMSE, checked features, progress from the first second ------------------------------------
+
+def test_one_rmse_the_keras_loss_and_the_pooled_rmse_are_metrics_rmse(rng):
+    from audiogen_lib import metrics
+    from audiogen_lib.models import rmse as loss
+
+    a, b = rng.random((5, 8, 4, 1)).astype("float32"), rng.random((5, 8, 4, 1)).astype("float32")
+    per_clip = metrics.rmse(a, b, per_clip=True)
+    np.testing.assert_allclose(np.asarray(loss(a, b)), per_clip, rtol=1e-5)
+    assert experiments._rmse_of(per_clip) == pytest.approx(metrics.rmse(a, b), rel=1e-12)
+
+
+class FakeUNet:
+    """A model as load_model gives it: trained on the paper config's clip-normalised features."""
+
+    name = "fake_unet"
+
+    def __init__(self, config=get_config("paper")):
+        self.feature_config, self.normalisation, self.calls = config, "clip", 0
+
+    def predict(self, x, **kwargs):
+        self.calls += 1
+        return np.asarray(x) * 0.5
+
+
+def feature_set(rng, n=3, config=get_config("paper")):
+    from audiogen_lib.data import Recording
+    from audiogen_lib.features import FeatureSet
+
+    x, lo, hi = clip_images(rng, n=n, config=config)
+    recs = [Recording(f"{d}_fake_{d}.wav", d, "fake", d) for d in range(n)]
+    return FeatureSet(config, "clip", x, lo, hi, np.zeros((n, config.n_samples), np.float32), recs)
+
+
+def test_reconstruct_checks_the_features_against_the_model(rng):
+    model, test = FakeUNet(), feature_set(rng)
+    np.testing.assert_allclose(experiments.reconstruct(model, test), test.x * 0.5)
+    with pytest.raises(AudiogenError, match="native8k"):
+        experiments.reconstruct(model, test.x, config="native8k")
+    with pytest.raises(AudiogenError, match="'global' normalisation"):
+        experiments.reconstruct(model, test.x, config="paper", normalisation="global")
+    other = feature_set(rng, config=get_config("native8k"))
+    with pytest.raises(AudiogenError, match="trained on features of config 'paper'"):
+        experiments.reconstruct(model, other)
+    assert model.calls == 1
+
+
+def test_the_classifier_checks_the_features_it_is_given(rng):
+    from audiogen_lib.classifier import digit_probabilities
+
+    class Judge(FakeUNet):
+        def predict(self, x, **kwargs):
+            return np.full((len(x), 10), 0.1, np.float32)
+
+    test = feature_set(rng)
+    assert digit_probabilities(Judge(), test).shape == (3, 10)
+    assert digit_probabilities(Judge(), test.x, config="paper").shape == (3, 10)
+    with pytest.raises(AudiogenError, match="say which features"):
+        digit_probabilities(Judge(), test.x)
+    with pytest.raises(AudiogenError, match="native8k"):
+        digit_probabilities(Judge(), test.x, config="native8k")
+
+
+class RecordingBar:
+    """A stand-in for runtime.progress that logs when it was opened, moved and closed."""
+
+    def __init__(self, log, **kwargs):
+        self.log, self.total, self.n = log, kwargs.get("total"), 0
+        log.append(("open", kwargs.get("desc"), self.total))
+
+    def update(self, n=1):
+        self.n += n
+        self.log.append(("update", n))
+
+    def set_postfix_str(self, *args, **kwargs):
+        pass
+
+    def close(self):
+        self.log.append(("close", self.n))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_reconstruction_shows_progress_from_the_first_second_chunk_by_chunk(rng, monkeypatch):
+    log = []
+    monkeypatch.setattr(experiments, "progress", lambda iterable=None, **kw: RecordingBar(log, **kw))
+    monkeypatch.setattr(experiments, "CHUNK", 2)
+    monkeypatch.setattr(experiments, "images_to_audio",
+                        lambda x, lo, hi, **kw: log.append(("audio", len(x))) or np.zeros((len(x), 8)))
+    monkeypatch.setattr(experiments, "score_audio", lambda test, y, **kw: log.append(("score",)) or ({}, {}))
+    test = feature_set(rng, n=3)
+    models = {name: FakeUNet() for name in experiments.MODEL_NAMES} | {"classifier": None}
+    experiments.experiment_reconstruction(test, models, n_iter=1)
+    conditions = 3 + len(experiments.MODEL_NAMES)          # ceiling, zero phase, Griffin-Lim, the models
+    assert log[0] == ("open", "phase reconstruction", conditions * 3)   # before any work
+    assert [e for e in log if e[0] == "audio"] == [("audio", 2), ("audio", 1)] * conditions
+    first_close = log.index(("close", conditions * 3))
+    assert log[first_close + 1][:2] == ("open", "scoring (PESQ, STOI, LSD, digits)")
+    assert log[-1] == ("close", (conditions + 1) * 3)      # every condition scored, the original included
+
+
+def test_no_bare_tqdm_bar_in_the_library():
+    """Only runtime.progress makes bars: tqdm.auto's widget would stay dead in a saved notebook and the book."""
+    from pathlib import Path
+
+    package = Path(experiments.__file__).parent
+    offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
+                 if p.name != "runtime.py" and "tqdm" in p.read_text(encoding="utf8")]
+    assert not offenders, f"use audiogen_lib.runtime.progress instead of tqdm in {offenders}"

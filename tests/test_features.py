@@ -141,3 +141,22 @@ def test_nan_wav_is_refused(tmp_path):
     sf.write(tmp_path / "nan.wav", y, 8000, subtype="FLOAT")
     with pytest.raises(AudiogenError, match="nan.wav.*NaN"):
         load_audio(tmp_path / "nan.wav", sr=8000)
+
+
+def test_a_feature_cache_that_fails_to_write_leaves_nothing(tmp_path, monkeypatch):
+    """The cache is written whole or not at all (files.atomic_write): a reader never finds half of it."""
+    from audiogen_lib import features
+
+    def full_disk(f, **arrays):
+        f.write(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(features.np, "savez", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        features._write_atomic_npz(tmp_path / "cache" / "fsdd.npz", {"a": np.zeros(3)})
+    assert list((tmp_path / "cache").iterdir()) == []
+    monkeypatch.undo()
+    features._write_atomic_npz(tmp_path / "cache" / "fsdd.npz", {"a": np.arange(3)})
+    with np.load(tmp_path / "cache" / "fsdd.npz") as z:
+        assert z["a"].tolist() == [0, 1, 2]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["fsdd.npz"]

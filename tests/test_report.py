@@ -38,3 +38,18 @@ def test_direction_follows_the_verdict_rule():
     assert report.direction(ci(0.2, 0.1, 0.3), **words) == "better"
     assert report.direction(ci(-0.2, -0.3, -0.1), **words) == "worse"
     assert report.direction(ci(0.1, -0.1, 0.3), **words) == "level" == report.direction(None, **words)
+
+
+def test_labels_are_the_reports_and_cover_every_condition_and_reading():
+    from audiogen_lib import experiments
+
+    assert set(report.CONDITIONS) <= set(report.LABELS) and set(experiments.MODEL_NAMES) <= set(report.LABELS)
+    assert tuple(report.READING_LABELS) == experiments.READINGS
+    assert not hasattr(experiments, "LABELS")            # experiments returns data; words are the report's
+    rob = {"input": {"input_change": ci(0.1, 0.09, 0.11)},
+           **{m: {k: ci(0.02, 0.01, 0.03) for k in ("output_change", "error_clean", "error_perturbed", "degradation")}
+              for m in experiments.MODEL_NAMES},
+           "paired": {"unet_minus_vae": ci(0.01, 0.0, 0.02), "unet_noskip_minus_vae": ci(0.0, -0.01, 0.01)}}
+    table = report.robustness_table({"robustness": {"bin": rob}})
+    assert "independent per bin (dB)" in table and "*U-Net without skip connections minus VAE*" in table
+    assert "one offset per clip" not in table            # readings not measured are left out

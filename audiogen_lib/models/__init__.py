@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import keras  # noqa: E402
 from ..config import FeatureConfig, get_config  # noqa: E402
 from ..errors import AudiogenError  # noqa: E402
 from ..features import NORMALISATIONS  # noqa: E402
+from ..files import atomic_path  # noqa: E402
 from .classifier import N_DIGITS, build_classifier  # noqa: E402
 from .layers import Sampling, kl_divergence, mse, rmse  # noqa: E402
 from .unet import UNET_PRESETS, build_unet  # noqa: E402
@@ -102,17 +102,10 @@ def save_model(model: keras.Model, path: str | os.PathLike, *, config: FeatureCo
     fresh = _fresh_copy(model)
     info = {"feature_config": get_config(config).to_dict(), "normalisation": normalisation,
             "weights_sha256": weights_sha256(fresh), "card": card}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:  # a name ending in .keras, as Keras requires
         fresh.save(tmp)
         with zipfile.ZipFile(tmp, "a") as z:
             z.writestr(_INFO, json.dumps(info, indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

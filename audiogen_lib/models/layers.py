@@ -37,7 +37,12 @@ class Sampling(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="audiogen")
 def rmse(y_true, y_pred):
-    """Root mean square error of each sample (mean over all its pixels), shape ``(batch,)``."""
+    """Root mean square error of each sample (mean over all its pixels), shape ``(batch,)``.
+
+    The loss form of :func:`audiogen_lib.metrics.rmse` with ``per_clip=True``, the library's one
+    RMSE, written in Keras ops so that it runs inside training; the two agree to float32
+    rounding (tests/test_experiments.py checks it).
+    """
     return ops.sqrt(ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3)))
 
 
