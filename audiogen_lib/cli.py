@@ -240,7 +240,7 @@ def _phase_test(args, fs, S) -> dict:
         if f"{kind}_{cfg.name}" not in available():
             continue
         model = load_pretrained(kind, cfg.name)
-        x_hat = reconstruct(model, fs.x)
+        x_hat = reconstruct(model, fs)
         y_gl = features_to_audio(x_hat, config=cfg, db_min=fs.db_min, db_max=fs.db_max, method="griffinlim")
         y_new = features_to_audio(x_hat, config=cfg, db_min=fs.db_min, db_max=fs.db_max, method=DEFAULT_METHOD)
         # The model's magnitude with the original recording's own phase: what a perfect phase would give.
@@ -288,7 +288,7 @@ def _cmd_phase(args) -> None:
         from .features import features_to_magnitude
         from .pretrained import card, load_pretrained
 
-        x_hat = reconstruct(load_pretrained(args.source, args.config), fs.x)
+        x_hat = reconstruct(load_pretrained(args.source, args.config), fs)
         S = features_to_magnitude(x_hat, config=fs.config, db_min=fs.db_min, db_max=fs.db_max)
         result["provenance"]["weights_sha256"] = card(args.source, args.config).get("weights_sha256")
     result["provenance"]["source"] = args.source

@@ -3,8 +3,8 @@
 Every notebook in ``notebooks/`` is in ``book/_toc.yml`` and every notebook there
 exists. A committed notebook is source, not a result: no outputs, no execution
 counts, no saved widget state (so no embedded sounds or pictures), under 100 kB,
-the ``python3`` kernel. Its first cell is markdown with the chapter title and a
-``## What you will learn`` section; its last two sections are ``## Summary`` and
+the ``audiogen`` kernel (the project's environment). Its first cell is markdown with
+the chapter title and a ``## What you will learn`` section; its last two sections are ``## Summary`` and
 ``## Exercises``.
 
 The one exception to "no outputs": a cell whose first line is
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TOC = ROOT / "book" / "_toc.yml"
 MAX_BYTES = 100_000
-KERNEL = "python3"
+KERNEL = "audiogen"  # registered by `make install` / `make lab` (the project's venv)
 OBJECTIVES, SUMMARY, EXERCISES = "## What you will learn", "## Summary", "## Exercises"
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 # What a checked cell's stored outputs may hold: text, never rich media.
