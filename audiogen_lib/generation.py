@@ -10,11 +10,13 @@ sample that instead: this module does so for any VAE of the library.
 - ``"gaussian"``: one full-covariance Gaussian fitted to the training codes (mu);
 - ``"gmm"``: a Gaussian mixture (scikit-learn's ``GaussianMixture``) fitted to them, its
   number of components and covariance type chosen by the **held-out log-likelihood of
-  the validation codes** (:func:`choose_gmm`). That is the criterion that measures what a
-  density is for (where the codes of unseen clips of the same population fall) and the
-  only one that reads the validation split; the inception score of decoded samples would
-  read no validation data at all and rewards a mixture that memorises the training codes
-  (more, narrower components sit on training clips, which the judge recognises easily).
+  the validation codes** (:func:`choose_gmm`; of the settings within noise of the best, the
+  one with the fewest parameters). That is the criterion that measures what a density is
+  for (where the codes of unseen clips of the same population fall) and the only one that
+  reads the validation split; the inception score of decoded samples would read no
+  validation data at all, and it rewards a mixture that memorises the training codes
+  (more, narrower components sit on training clips, which the judge recognises easily),
+  which the held-out likelihood punishes (30 full components: -6,500 nats per code).
 
 A conditional VAE (``cvae``) gets one density per digit, fitted to that digit's codes (the
 prior is N(0, I) with the digit's one-hot). An unconditional VAE asked for a digit samples
@@ -43,6 +45,7 @@ classifier_embedding  the classifier's penultimate layer (the input of its softm
 frechet_distance      the Fréchet distance between two sets of embeddings (exact also when there are fewer rows than dimensions)
 write_samples         sounds -> a folder of wavs and index.json, all or nothing
 evaluate_samplers     the samplers on the test split: inception score, histogram and Fréchet distance with intervals
+n_parameters          free parameters of a mixture (the tie-break of the choices: the simpler of equals)
 load_generator        a shipped VAE by kind, with a clear error when it is not shipped
 
 ``audiogen generate`` runs :func:`generate` and :func:`write_samples`; ``audiogen generate --evaluate``
@@ -84,7 +87,7 @@ GMM_REG_COVAR = 1e-6  # scikit-learn's default; larger values lowered the held-o
 REJECTION_BATCH = 64
 REJECTION_MAX_DRAWS_PER_SOUND = 50
 # Bump when the meaning of a cached sampler choice changes.
-_CHOICE_VERSION = 1
+_CHOICE_VERSION = 2
 
 
 # --- densities over the latent codes -----------------------------------------------------------
@@ -317,16 +320,29 @@ def _grid(grid: dict | None) -> list[tuple[str, int]]:
     return [(ct, k) for ct, ks in grid.items() for k in ks]
 
 
+def n_parameters(covariance_type: str, n_components: int, dim: int) -> int:
+    """Free parameters of a mixture: weights, means and covariances (``"full"``, ``"tied"`` or ``"diag"``)."""
+    cov = {"full": n_components * dim * (dim + 1) // 2, "tied": dim * (dim + 1) // 2,
+           "diag": n_components * dim}[covariance_type]
+    return n_components - 1 + n_components * dim + cov
+
+
 def choose_gmm(train_codes, validation_codes, train_digits=None, validation_digits=None, *,
                grid: dict | None = None, seed: int = 0) -> dict:
-    """Fit a mixture for every setting of ``grid`` (default :data:`GMM_GRID`) to the training codes; score each on validation.
+    """Fit a mixture for every setting of ``grid`` (default :data:`GMM_GRID`) to the training codes; choose on validation.
 
-    The score is the mean log-likelihood (nats per code) of the validation codes; the
-    setting with the highest wins. Per digit when digits are given (the same setting for
-    every digit, scored over all validation codes). A setting with more components than
-    some digit's codes is skipped. Returns ``{"rule", "rows": [...], "chosen": {...}}``.
+    Each setting is scored by the mean log-likelihood of the validation codes (nats per
+    code). The choice is the one with the fewest parameters among the settings not reliably
+    worse than the best: those whose paired 95% bootstrap interval over the validation codes
+    of (its log-likelihood minus the best's) includes zero (the rule ``audiogen phase`` uses
+    for its settings). Per digit when digits are given (the same setting for every digit,
+    scored over all validation codes). A setting with more components than some digit's
+    codes is skipped. Returns ``{"rule", "rows": [...], "best": {...}, "chosen": {...}}``.
     """
-    rows = []
+    from .stats import paired_bootstrap
+
+    rows, per_code = [], []
+    dim = np.asarray(train_codes).shape[1]
     n_min = len(train_codes) if train_digits is None else int(np.bincount(train_digits, minlength=N_DIGITS).min())
     for ct, k in _grid(grid):
         if k > n_min:
@@ -334,16 +350,27 @@ def choose_gmm(train_codes, validation_codes, train_digits=None, validation_digi
         start = time.perf_counter()
         s = fit_sampler("gmm", train_codes, train_digits, n_components=k, covariance_type=ct, seed=seed)
         seconds = time.perf_counter() - start
+        ll = s.log_likelihood(validation_codes, validation_digits)
+        per_code.append(ll)
         rows.append({"covariance_type": ct, "n_components": k,
-                     "validation_log_likelihood": float(np.mean(s.log_likelihood(validation_codes, validation_digits))),
+                     "parameters": n_parameters(ct, k, dim) * (N_DIGITS if train_digits is not None else 1),
+                     "validation_log_likelihood": float(np.mean(ll)),
                      "train_log_likelihood": float(np.mean(s.log_likelihood(train_codes, train_digits))),
                      "fit_seconds": round(seconds, 2)})
     if not rows:
         raise AudiogenError(f"no mixture setting fits {n_min} codes; give more training clips")
-    best = max(rows, key=lambda r: r["validation_log_likelihood"])
-    return {"rule": "the highest mean log-likelihood of the validation codes (nats per code) under a mixture fitted "
-                    "to the training codes", "rows": rows,
-            "chosen": {"n_components": best["n_components"], "covariance_type": best["covariance_type"]}}
+    best = int(np.argmax([r["validation_log_likelihood"] for r in rows]))
+    for row, ll in zip(rows, per_code):
+        diff = paired_bootstrap(ll, per_code[best], seed=seed) if len(ll) > 1 else None
+        row["minus_best"] = diff.to_dict() if diff is not None else None
+        row["not_reliably_worse"] = diff is None or diff.high >= 0
+    pick = min((r for r in rows if r["not_reliably_worse"]),
+               key=lambda r: (r["parameters"], -r["validation_log_likelihood"]))
+    return {"rule": "among the settings whose mean log-likelihood of the validation codes (under the mixture fitted "
+                    "to the training codes) is not reliably worse than the best's (paired 95% bootstrap interval over "
+                    "the validation codes includes zero), the one with the fewest parameters",
+            "rows": rows, "best": {k: rows[best][k] for k in ("n_components", "covariance_type")},
+            "chosen": {"n_components": pick["n_components"], "covariance_type": pick["covariance_type"]}}
 
 
 def _codes(vae, fs) -> tuple[np.ndarray, np.ndarray | None]:
@@ -373,14 +400,18 @@ def _choice_path(vae, train, validation, grid, seed) -> Path:
 
 
 def choose_sampler(vae, train, validation, *, grid: dict | None = None, seed: int = 0, cache: bool = True) -> dict:
-    """Choose on ``validation`` (a FeatureSet): the GMM's settings (:func:`choose_gmm`), then the best of :data:`SAMPLERS`.
+    """Choose on ``validation`` (a FeatureSet): the GMM's settings (:func:`choose_gmm`), then one of :data:`SAMPLERS`.
 
     Each sampler is fitted to the codes of ``train`` and scored by the mean log-likelihood
-    of the validation codes; the best is the default of ``audiogen generate``. The answer
-    (not the densities) is cached per model weights, clips, grid and seed, so a later call
-    refits only the chosen mixture. Returns ``{"gmm": choose_gmm's result, "log_likelihood":
-    {sampler: nats per code}, "best": sampler, "n_train", "n_validation"}``.
+    of the validation codes; by the rule of :func:`choose_gmm`, the one with the fewest
+    parameters among those not reliably worse than the best becomes the default of
+    ``audiogen generate``. The answer (not the densities) is cached per model weights,
+    clips, grid and seed, so a later call refits only the chosen mixture. Returns ``{"gmm":
+    choose_gmm's result, "log_likelihood": {sampler: nats per code}, "best": sampler,
+    "n_train", "n_validation"}``.
     """
+    from .stats import paired_bootstrap
+
     path = _choice_path(vae, train, validation, grid, seed) if cache else None
     if path is not None and path.is_file():
         try:
@@ -389,11 +420,20 @@ def choose_sampler(vae, train, validation, *, grid: dict | None = None, seed: in
             pass  # recompute
     (tr, tr_d), (va, va_d) = _codes(vae, train), _codes(vae, validation)
     gmm = choose_gmm(tr, va, tr_d, va_d, grid=grid, seed=seed)
-    ll = {"prior": float(np.mean(fit_sampler("prior", tr, tr_d).log_likelihood(va, va_d))),
-          "gaussian": float(np.mean(fit_sampler("gaussian", tr, tr_d).log_likelihood(va, va_d))),
-          "gmm": max(r["validation_log_likelihood"] for r in gmm["rows"])}
-    result = {"gmm": gmm, "log_likelihood": ll, "best": max(ll, key=ll.get), "n_train": len(train),
-              "n_validation": len(validation), "seed": seed}
+    per_code = {kind: fit_sampler(kind, tr, tr_d, seed=seed, **gmm["chosen"]).log_likelihood(va, va_d)
+                for kind in SAMPLERS}
+    ll = {kind: float(np.mean(v)) for kind, v in per_code.items()}
+    dim, copies = tr.shape[1], (N_DIGITS if tr_d is not None else 1)
+    parameters = {"prior": 0, "gaussian": n_parameters("full", 1, dim) * copies,
+                  "gmm": n_parameters(gmm["chosen"]["covariance_type"], gmm["chosen"]["n_components"], dim) * copies}
+    top = max(ll, key=ll.get)
+    kept = [k for k in SAMPLERS
+            if k == top or len(va) < 2 or paired_bootstrap(per_code[k], per_code[top], seed=seed).high >= 0]
+    best = min(kept, key=lambda k: (parameters[k], -ll[k]))
+    result = {"gmm": gmm, "log_likelihood": ll, "parameters": parameters, "not_reliably_worse": kept, "best": best,
+              "rule": "the sampler with the fewest parameters among those whose validation log-likelihood is not "
+                      "reliably worse than the highest (paired 95% bootstrap over the validation codes)",
+              "n_train": len(train), "n_validation": len(validation), "seed": seed}
     if path is not None:
         try:
             _atomic_write_text(path, json.dumps(result, indent=1))
@@ -592,18 +632,14 @@ def frechet_distance(emb_a: np.ndarray, emb_b: np.ndarray) -> float:
     return max(value, 0.0)
 
 
-def frechet_interval(reference: np.ndarray, emb: np.ndarray, *, n_boot: int = 200, seed: int = 0) -> dict:
-    """:func:`frechet_distance` of ``emb`` to ``reference``, with a bias-corrected bootstrap over the rows of ``emb``.
+def _spread(values, what: str) -> dict:
+    """Mean of independent repeats with a Student-t interval (:func:`audiogen_lib.stats.seed_spread`), named for ``what``."""
+    from dataclasses import replace
 
-    The reference set is held fixed: the interval says how far the distance would move
-    with another draw of as many sounds from the generator (or clips from the set).
-    """
-    from .stats import bootstrap_statistic
+    from .stats import seed_spread
 
-    reference = reference[np.isfinite(reference).all(1)]
-    ci = bootstrap_statistic(emb, statistic=lambda e: frechet_distance(reference, e), n_boot=n_boot, seed=seed,
-                             what="the generated sounds (reference set fixed)")
-    return ci.to_dict()
+    ci = seed_spread(values)
+    return replace(ci, method=f"Student-t interval over {ci.n} {what}").to_dict()
 
 
 # --- writing sounds -----------------------------------------------------------------------------------
@@ -742,27 +778,55 @@ def _judge(probs: np.ndarray, *, n_boot: int, seed: int) -> dict:
             "mean_confidence": float(probs.max(-1).mean()), "n": len(probs)}
 
 
-def evaluate_samplers(vae, classifier, *, n_samples: int = 300, seed: int = 0, n_train: int | None = None,
-                      n_validation: int | None = None, n_test: int | None = None, grid: dict | None = None,
-                      n_boot: int = 1000, fd_boot: int = 200, progress=print) -> dict:
+def _disjoint_subsets(fs, size: int, *, seed: int = 0) -> list:
+    """As many disjoint subsets of ``fs`` of ``size`` clips, every digit equally represented, as it holds."""
+    rng = np.random.default_rng(seed)
+    digits = fs.digits
+    per = max(1, size // N_DIGITS)
+    groups = [rng.permutation(np.flatnonzero(digits == d)) for d in np.unique(digits)]
+    k = min(len(g) for g in groups) // per
+    return [fs.take(np.sort(np.concatenate([g[i * per:(i + 1) * per] for g in groups]))) for i in range(k)]
+
+
+def _draw(vae, sampler, n, *, seed, classifier, lo_hi):
+    """``n`` sounds and the classifier's probabilities; for a conditional VAE ``n // 10`` of each digit."""
+    if not _n_classes(vae):
+        g = generate(vae, sampler, n, seed=seed, classifier=classifier, lo_hi=lo_hi)
+        return g.waveforms, g.probabilities, None
+    per = max(1, n // N_DIGITS)
+    gens = [generate(vae, sampler, per, seed=seed, digit=d, classifier=classifier, lo_hi=lo_hi) for d in range(N_DIGITS)]
+    return (np.concatenate([g.waveforms for g in gens]), np.concatenate([g.probabilities for g in gens]),
+            np.repeat(np.arange(N_DIGITS), per))
+
+
+def evaluate_samplers(vae, classifier, *, n_samples: int = 300, n_sets: int = 5, seed: int = 0,
+                      n_train: int | None = None, n_validation: int | None = None, n_test: int | None = None,
+                      grid: dict | None = None, n_boot: int = 2000, progress=print) -> dict:
     """Choose on validation, then measure every sampler on the test split: the numbers of ``audiogen generate --evaluate``.
 
-    1. Validation (takes 5-9): :func:`choose_sampler` (the GMM's settings by the held-out
-       log-likelihood of the validation codes, and each sampler's).
-    2. Test (takes 0-4): ``n_samples`` sounds per sampler (the same ``seed`` for each), judged by
-       ``classifier``: inception score with a bias-corrected bootstrap over the sounds, the
-       histogram of digits heard, the mean confidence, and the Fréchet distance of the
-       classifier's penultimate embedding to the real test audio (bootstrap over the sounds,
-       the test set fixed). For a conditional VAE, ``n_samples // 10`` per digit.
-    3. References: the real test audio (inception score, histogram); Fréchet floors: the
-       real training audio (all of it, and ``n_test`` clips of it, the generated sets' size)
-       and the test clips' own magnitudes through the same phase reconstruction, each
-       against the real test audio.
+    1. Validation (takes 5-9): :func:`choose_sampler` (the GMM's settings, and the sampler,
+       by the held-out log-likelihood of the validation codes).
+    2. Test (takes 0-4), for each of :data:`SAMPLERS`: ``n_sets`` independent sets of
+       ``n_samples`` sounds (seeds ``seed``, ``seed + 1``, ...), judged by ``classifier``. The
+       first set gives the inception score with a bias-corrected bootstrap over its sounds, the
+       histogram of digits heard and the mean confidence; every set gives its inception score
+       and its Fréchet distance to the real test audio in the classifier's penultimate
+       embedding, whose mean over the sets has a Student-t interval. (A bootstrap over the
+       sounds does not suit the Fréchet distance here: with 300 sounds in 4,096 dimensions,
+       the repeated rows of a resample move it by more than its spread.) For a conditional
+       VAE each set holds ``n_samples // 10`` sounds of each digit.
+    3. References: the real test audio (inception score, histogram); Fréchet distances to the
+       real test audio of sets of real clips of the same size: the validation split, disjoint
+       subsets of the training split (spread over them), all the training clips, and the test
+       clips' own magnitudes through the same phase reconstruction (the same clips: the
+       phase's share alone).
 
     ``n_train``/``n_validation``/``n_test`` take a balanced subset (None: the whole split).
     """
     from .features import load_features
+    from .metrics import inception_score
     from .models import check_features
+    from .reconstruction import features_to_audio
 
     config = vae.feature_config
     check_features(classifier, config=config, normalisation="clip")
@@ -772,55 +836,62 @@ def evaluate_samplers(vae, classifier, *, n_samples: int = 300, seed: int = 0, n
     t0 = time.perf_counter()
     choice = choose_sampler(vae, train, validation, grid=grid, seed=seed)
     progress(f"validation: sampler log-likelihoods {({k: round(v, 1) for k, v in choice['log_likelihood'].items()})}, "
-             f"GMM {choice['gmm']['chosen']} ({time.perf_counter() - t0:.0f} s)")
+             f"GMM {choice['gmm']['chosen']} (best {choice['gmm']['best']}), sampler {choice['best']} "
+             f"({time.perf_counter() - t0:.0f} s)")
     lo_hi = db_range(vae, config=config, train=train)
-    real = {"test": classifier_embedding(classifier, test.waveforms)}
-    conditional = _n_classes(vae) > 0
+    test_emb = classifier_embedding(classifier, test.waveforms)
     rows = {}
     for kind in SAMPLERS:
         t0 = time.perf_counter()
         sampler = sampler_for(vae, kind, train, choice, seed=seed)
-        if conditional:
-            per = max(1, n_samples // N_DIGITS)
-            gens = [generate(vae, sampler, per, seed=seed, digit=d, classifier=classifier, lo_hi=lo_hi)
-                    for d in range(N_DIGITS)]
-            y = np.concatenate([g.waveforms for g in gens])
-            probs = np.concatenate([g.probabilities for g in gens])
-            asked = np.repeat(np.arange(N_DIGITS), per)
-        else:
-            g = generate(vae, sampler, n_samples, seed=seed, classifier=classifier, lo_hi=lo_hi)
-            y, probs, asked = g.waveforms, g.probabilities, None
-        emb = classifier_embedding(classifier, y)
-        row = _judge(probs, n_boot=n_boot, seed=seed)
-        row["frechet_to_test"] = frechet_interval(real["test"], emb, n_boot=fd_boot, seed=seed)
-        row["sampler"] = sampler.describe()
-        if asked is not None:
-            row["heard_as_asked"] = float(np.mean(probs.argmax(-1) == asked))
-        row["seconds"] = round(time.perf_counter() - t0, 1)
+        fds, scores = [], []
+        for k in range(n_sets):
+            y, probs, asked = _draw(vae, sampler, n_samples, seed=seed + k, classifier=classifier, lo_hi=lo_hi)
+            if k == 0:
+                row = _judge(probs, n_boot=n_boot, seed=seed)
+                if asked is not None:
+                    row["heard_as_asked"] = float(np.mean(probs.argmax(-1) == asked))
+            scores.append(inception_score(probs))
+            fds.append(frechet_distance(test_emb, classifier_embedding(classifier, y)))
+        what = f"independent sets of {len(y)} sounds (seeds {seed}-{seed + n_sets - 1})"
+        row.update({"inception_score_per_set": scores, "frechet_to_test_per_set": fds,
+                    "sampler": sampler.describe(), "seconds": round(time.perf_counter() - t0, 1)})
+        if n_sets >= 2:
+            row["inception_score_over_sets"] = _spread(scores, what)
+            row["frechet_to_test"] = _spread(fds, what)
         rows[kind] = row
         progress(f"{kind}: IS {row['inception_score']['estimate']:.2f} "
                  f"[{row['inception_score']['low']:.2f}, {row['inception_score']['high']:.2f}], "
-                 f"FD {row['frechet_to_test']['estimate']:.1f}, histogram {row['histogram']} ({row['seconds']} s)")
-    from .reconstruction import features_to_audio
-
+                 f"FD {np.mean(fds):.1f} (sets {[round(f) for f in fds]}), histogram {row['histogram']} "
+                 f"({row['seconds']} s)")
     t0 = time.perf_counter()
     reference = {"real test audio": _judge(_probabilities(classifier, test.waveforms), n_boot=n_boot, seed=seed)}
+    subsets = _disjoint_subsets(train, len(test), seed=seed)
     train_emb = classifier_embedding(classifier, train.waveforms)
-    same_size = train.subset(len(test), seed=seed)
+    position = {r.name: i for i, r in enumerate(train.recordings)}
+    subset_fds = [frechet_distance(test_emb, train_emb[[position[r.name] for r in sub.recordings]]) for sub in subsets]
     ceiling = features_to_audio(test.x, config=config, db_min=test.db_min, db_max=test.db_max, seed=seed)
     floors = {
-        f"real training audio ({len(train)} clips)": frechet_interval(real["test"], train_emb, n_boot=fd_boot, seed=seed),
-        f"real training audio ({len(same_size)} clips, the generated sets' size)": frechet_interval(
-            real["test"], classifier_embedding(classifier, same_size.waveforms), n_boot=fd_boot, seed=seed),
-        "the test clips' own magnitudes through the same phase reconstruction": frechet_interval(
-            real["test"], classifier_embedding(classifier, ceiling), n_boot=fd_boot, seed=seed),
+        "validation": {"what": f"the real validation audio ({len(validation)} clips, other takes of the same speakers)",
+                       "estimate": frechet_distance(test_emb, classifier_embedding(classifier, validation.waveforms))},
+        "train_subsets": {"what": f"{len(subsets)} disjoint sets of {len(subsets[0])} real training clips",
+                          "per_set": subset_fds,
+                          **(_spread(subset_fds, f"disjoint sets of {len(subsets[0])} training clips")
+                             if len(subsets) >= 2 else {"estimate": subset_fds[0]})},
+        "train_all": {"what": f"all {len(train)} real training clips (a larger set: a smaller bias)",
+                      "estimate": frechet_distance(test_emb, train_emb)},
+        "phase_only": {"what": "the test clips' own magnitudes through the same phase reconstruction (the same "
+                               "clips: what the phase reconstruction alone moves)",
+                       "estimate": frechet_distance(test_emb, classifier_embedding(classifier, ceiling))},
     }
-    progress(f"references: {({k: round(v['estimate'], 1) for k, v in floors.items()})} "
-             f"({time.perf_counter() - t0:.0f} s)")
+    progress(f"references: real test IS {reference['real test audio']['inception_score']['estimate']:.2f}; "
+             f"FD {({k: round(v['estimate'], 1) for k, v in floors.items()})} ({time.perf_counter() - t0:.0f} s)")
     return {"validation": choice, "test": rows, "reference": reference, "frechet_floors": floors,
-            "generation_db_range": lo_hi, "n_samples": n_samples, "seed": seed,
+            "embedding": {"layer": f"the input of {_softmax_layer(classifier).name!r}, the classifier's softmax layer",
+                          "dimensions": int(test_emb.shape[1])},
+            "generation_db_range": lo_hi, "n_samples": n_samples, "n_sets": n_sets, "seed": seed,
             "splits": {"train": len(train), "validation": len(validation), "test": len(test)},
-            "conditional": conditional}
+            "conditional": _n_classes(vae) > 0}
 
 
 # --- the command's two jobs ---------------------------------------------------------------------------
@@ -925,8 +996,8 @@ def _phase_method(config) -> dict:
     return {"method": DEFAULT_METHOD, **({"settings": settings(config)} if DEFAULT_METHOD == "pghi+fgla" else {})}
 
 
-def run_evaluate(path: str | os.PathLike, *, model: str = "vae", n: int = 300, seed: int = 0, config: str = "paper",
-                 profile=None, command: str = "", progress=print) -> dict:
+def run_evaluate(path: str | os.PathLike, *, model: str = "vae", n: int = 300, n_sets: int = 5, seed: int = 0,
+                 config: str = "paper", profile=None, command: str = "", progress=print) -> dict:
     """``audiogen generate --evaluate FILE``: :func:`evaluate_samplers` for a shipped model, with provenance, to JSON."""
     from .pretrained import load_pretrained
 
@@ -945,7 +1016,7 @@ def run_evaluate(path: str | os.PathLike, *, model: str = "vae", n: int = 300, s
                                                                 "classifier": model_record(classifier)},
                              "config": config, "profile_clips": {"train": n_train, "validation_and_test": n_test}}}
     result["provenance"]["phase_reconstruction"] = _phase_method(config)
-    result.update(evaluate_samplers(vae, classifier, n_samples=n, seed=seed, n_train=n_train, n_validation=n_test,
+    result.update(evaluate_samplers(vae, classifier, n_samples=n, n_sets=n_sets, seed=seed, n_train=n_train, n_validation=n_test,
                                     n_test=n_test, grid=grid, progress=progress))
     _atomic_write_text(path, json.dumps(result, indent=1, default=float) + "\n")
     return result

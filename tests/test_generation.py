@@ -95,6 +95,19 @@ def test_choose_gmm_finds_the_clusters_on_held_out_codes(rng):
     assert lls[3] > lls[2] > lls[1]
 
 
+def test_of_settings_within_noise_of_the_best_the_simplest_is_chosen(rng):
+    train, _ = blobs(rng, n=600)
+    validation, _ = blobs(rng, n=300)
+    result = choose_gmm(train, validation, grid={"full": (3, 4, 5)})
+    # four or five components fit three clusters no better than three: within the noise, the fewest parameters win
+    assert result["chosen"] == {"n_components": 3, "covariance_type": "full"}
+    assert all(r["not_reliably_worse"] for r in result["rows"])
+    assert [r["parameters"] for r in result["rows"]] == [generation.n_parameters("full", k, 4) for k in (3, 4, 5)]
+    assert generation.n_parameters("full", 3, 4) == 2 + 3 * 4 + 3 * 10
+    assert generation.n_parameters("tied", 3, 4) == 2 + 3 * 4 + 10
+    assert generation.n_parameters("diag", 3, 4) == 2 + 3 * 4 + 3 * 4
+
+
 def test_unknown_sampler_and_covariance_type_are_refused(rng):
     codes, _ = blobs(rng)
     with pytest.raises(AudiogenError, match="unknown sampler 'flow'"):
@@ -339,3 +352,23 @@ def test_evaluate_refuses_out_and_a_path_that_is_not_json(tmp_path, capsys):
     code, _, err = run(["generate", "--evaluate", str(tmp_path / "s.txt")], capsys)
     assert code == 2 and "ending in .json" in err
     assert list(tmp_path.iterdir()) == []
+
+
+
+def test_evaluate_writes_every_sampler_the_references_and_the_provenance(tmp_path):
+    path = tmp_path / "sampling.json"
+    result = generation.run_evaluate(path, model="vae", n=20, n_sets=2, profile="smoke",
+                                     command="audiogen generate --evaluate sampling.json", progress=lambda _: None)
+    assert json.loads(path.read_text()) == json.loads(json.dumps(result, default=float))
+    prov = result["provenance"]
+    assert prov["models"]["vae"]["weights_sha256"] == pretrained.card("vae", "paper")["weights_sha256"]
+    assert prov["models"]["classifier"]["weights_sha256"] == pretrained.card("classifier", "paper")["weights_sha256"]
+    assert prov["git_commit"] and prov["machine"] and prov["date"] and prov["command"].startswith("audiogen generate")
+    assert result["validation"]["best"] in generation.SAMPLERS
+    assert set(result["test"]) == set(generation.SAMPLERS)
+    for row in result["test"].values():
+        assert sum(row["histogram"]) == 20 and len(row["frechet_to_test_per_set"]) == 2
+        assert 1.0 <= row["inception_score"]["estimate"] <= 10.0
+        assert row["frechet_to_test"]["low"] <= row["frechet_to_test"]["estimate"] <= row["frechet_to_test"]["high"]
+    assert set(result["frechet_floors"]) == {"validation", "train_subsets", "train_all", "phase_only"}
+    assert result["embedding"]["dimensions"] == 4096
