@@ -59,8 +59,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -476,11 +474,21 @@ class Generated:
         return None if self.probabilities is None else self.probabilities.argmax(-1)
 
 
-def _to_audio(vae, z, digit, *, config, lo_hi, seed) -> tuple[np.ndarray, np.ndarray]:
-    from .reconstruction import features_to_audio
+class _DigitDecoder:
+    """``vae``'s decoder with the digit bound (None for an unconditional VAE): a ``predict`` of latents alone."""
 
-    images = decode(vae, z, digit)
-    return images, features_to_audio(images, config=config, db_min=lo_hi[0], db_max=lo_hi[1], seed=seed)
+    def __init__(self, vae, digit):
+        self.vae, self.digit = vae, digit
+
+    def predict(self, z, batch_size: int = 256, verbose=0):
+        return decode(self.vae, z, self.digit, batch_size=batch_size)
+
+
+def _to_audio(vae, z, digit, *, config, lo_hi, seed) -> tuple[np.ndarray, np.ndarray]:
+    """``(images, waveforms)``: :func:`audiogen_lib.reconstruction.latents_to_audio`, the default phase method."""
+    from .reconstruction import latents_to_audio
+
+    return latents_to_audio(_DigitDecoder(vae, digit), z, config=config, db_range=lo_hi, seed=seed)
 
 
 def generate(vae, sampler: LatentSampler, n: int, *, seed: int = 0, digit: int | None = None, classifier=None,
@@ -645,16 +653,10 @@ def _spread(values, what: str) -> dict:
 # --- writing sounds -----------------------------------------------------------------------------------
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from .files import atomic_write
+
+    with atomic_write(path) as f:
+        f.write(text)
 
 
 def check_output_folder(out: str | os.PathLike) -> Path:
@@ -685,7 +687,7 @@ def write_samples(gen: Generated, out_dir: str | os.PathLike, *, info: dict) -> 
     its index among the seed's draws and the model's weights_sha256. The wavs are 16-bit
     at the config's rate; a sound that would clip is scaled down (said in its row).
     """
-    import soundfile as sf
+    from .files import atomic_path
 
     out = check_output_folder(out_dir)
     made = []
@@ -693,37 +695,10 @@ def write_samples(gen: Generated, out_dir: str | os.PathLike, *, info: dict) -> 
     while not parent.exists():
         made.append(parent)
         parent = parent.parent
-    tmp = None
     try:
-        out.absolute().parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.absolute().parent))
-        rows = []
-        probs = gen.probabilities
-        for i, y in enumerate(gen.waveforms):
-            name = f"sample_{i:03d}.wav"
-            peak = float(np.max(np.abs(y))) if len(y) else 0.0
-            row = {"file": name}
-            if probs is not None:
-                row.update({"digit_heard": int(probs[i].argmax()), "confidence": round(float(probs[i].max()), 4)})
-            if gen.digit_asked is not None:
-                row["digit_asked"] = gen.digit_asked
-            row.update({"sampler": gen.sampler, "model": info.get("model"), "seed": gen.seed,
-                        "draw": int(gen.indices[i]) if gen.indices is not None else i,
-                        "weights_sha256": info.get("weights_sha256")})
-            if peak > 1.0:
-                y = y / peak
-                row["note"] = f"scaled by {1 / peak:.3f} to avoid clipping"
-            sf.write(tmp / name, y, gen.config.sr, subtype="PCM_16")
-            rows.append(row)
-        index = {**info, "sampler": gen.sampler, "seed": gen.seed, "n": len(rows), "digit_asked": gen.digit_asked,
-                 "draws": gen.draws, "selection": gen.selection, "sample_rate": gen.config.sr, "sounds": rows}
-        (tmp / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf8")
-        if out.exists():
-            out.rmdir()  # empty (checked above)
-        os.replace(tmp, out)
+        with atomic_path(out, directory=True) as tmp:
+            _write_sounds(gen, tmp, info)
     except BaseException as err:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
         for folder in made:  # deepest first: the parents made for this run
             try:
                 folder.rmdir()
@@ -733,6 +708,33 @@ def write_samples(gen: Generated, out_dir: str | os.PathLike, *, info: dict) -> 
             raise AudiogenError(f"cannot write the output folder {out}: {err}; choose another --out") from err
         raise
     return out
+
+
+def _write_sounds(gen: Generated, tmp: Path, info: dict) -> None:
+    """Each sound as ``sample_<i>.wav`` (16-bit) and ``index.json`` into the folder ``tmp``."""
+    import soundfile as sf
+
+    rows = []
+    probs = gen.probabilities
+    for i, y in enumerate(gen.waveforms):
+        name = f"sample_{i:03d}.wav"
+        peak = float(np.max(np.abs(y))) if len(y) else 0.0
+        row = {"file": name}
+        if probs is not None:
+            row.update({"digit_heard": int(probs[i].argmax()), "confidence": round(float(probs[i].max()), 4)})
+        if gen.digit_asked is not None:
+            row["digit_asked"] = gen.digit_asked
+        row.update({"sampler": gen.sampler, "model": info.get("model"), "seed": gen.seed,
+                    "draw": int(gen.indices[i]) if gen.indices is not None else i,
+                    "weights_sha256": info.get("weights_sha256")})
+        if peak > 1.0:
+            y = y / peak
+            row["note"] = f"scaled by {1 / peak:.3f} to avoid clipping"
+        sf.write(tmp / name, y, gen.config.sr, subtype="PCM_16")
+        rows.append(row)
+    index = {**info, "sampler": gen.sampler, "seed": gen.seed, "n": len(rows), "digit_asked": gen.digit_asked,
+             "draws": gen.draws, "selection": gen.selection, "sample_rate": gen.config.sr, "sounds": rows}
+    (tmp / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf8")
 
 
 # --- models -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from audiogen_lib import AudiogenError, generation, pretrained
 from audiogen_lib.cli import main
-from audiogen_lib.generation import LatentDensity, choose_gmm, fit_sampler, frechet_distance
+from audiogen_lib.generation import choose_gmm, fit_sampler, frechet_distance
 
 
 def blobs(rng, n=600, d=4, centres=((0, 0, 0, 0), (6, 0, 0, 0), (0, 6, 3, 0))):
