@@ -13,6 +13,7 @@ inverse is kept here only to hear why it is wrong.
 Public names
 ------------
 pghi                  magnitudes ``(..., n_fft // 2 + 1, n_frames)`` -> phases, by heap integration of the phase gradient
+phase_derivatives     the phase's derivatives along time and frequency that PGHI reads off the log-magnitude
 griffinlim            magnitudes -> waveforms by fast Griffin-Lim from a random or a PGHI start, seeded, batched
 zero_phase_istft      the inverse STFT of the magnitude with every phase set to zero
 magnitude_to_audio    magnitudes -> waveforms by a method named in ``METHODS``
@@ -21,6 +22,8 @@ latents_to_audio      a decoder's images of latent codes, and their waveforms (`
 METHODS               the names ``magnitude_to_audio`` takes: ``"pghi+fgla"``, ``"pghi"``, ``"griffinlim"``, ``"zero_phase"``
 DEFAULT_METHOD        ``"pghi+fgla"``, chosen on the validation split
 SETTINGS              each config's validated PGHI tolerance, iterations and momentum, and the command that chose them
+settings              a config's entry of ``SETTINGS`` (a copy; the paper config's for a config made by hand)
+REFERENCE             the study's reference: 32 iterations from random phase, momentum 0.99
 GAMMA_HANN            the Gaussian that stands in for a Hann window of length N has ``lambda = GAMMA_HANN * N**2``
 
 Notebook: notebooks/04_griffin_lim.ipynb
