@@ -39,7 +39,10 @@ GENERATIVE = ("vae_gen", "cvae")  # the VAEs trained to generate (models/generat
 DEFAULTS = {
     "vae": dict(learning_rate=1e-3, patience=10, min_delta=1e-4, batch_size=64),
     "unet": dict(learning_rate=1e-3, patience=3, min_delta=1e-4, batch_size=64),
-    "classifier": dict(learning_rate=1e-3, patience=10, min_delta=0.0, batch_size=64),
+    # shift_frames: each training image is rolled by a random whole number of frames in
+    # [-shift_frames, shift_frames] (a speaker starts a little earlier or later); chosen on the
+    # validation split: native8k 96.0% without, 97.7% with 6 frames.
+    "classifier": dict(learning_rate=1e-3, patience=10, min_delta=0.0, batch_size=64, shift_frames=6),
     # min_delta in nats per clip (the loss is a negative log-likelihood)
     "vae_gen": dict(learning_rate=1e-3, patience=10, min_delta=1.0, batch_size=64),
     "cvae": dict(learning_rate=1e-3, patience=10, min_delta=1.0, batch_size=64),
@@ -159,7 +162,7 @@ def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstructi
     return build_classifier(config.shape)
 
 
-def _datasets(kind, train, validation, batch_size, seed):
+def _datasets(kind, train, validation, batch_size, seed, shift_frames=0):
     import tensorflow as tf
 
     if kind in ("classifier", "cvae"):
@@ -170,8 +173,14 @@ def _datasets(kind, train, validation, batch_size, seed):
         tr, va = (train.x, train.x), (validation.x, validation.x)
     else:
         tr, va = train.x, validation.x
-    ds_train = (tf.data.Dataset.from_tensor_slices(tr).shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-                .batch(batch_size).prefetch(2))
+    ds_train = tf.data.Dataset.from_tensor_slices(tr).shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
+    if shift_frames:
+        def shift(x, y):  # the same roll of every row: the clip starts earlier or later
+            s = tf.random.uniform([], -shift_frames, shift_frames + 1, dtype=tf.int32, seed=seed)
+            return tf.roll(x, s, axis=1), y
+
+        ds_train = ds_train.map(shift)
+    ds_train = ds_train.batch(batch_size).prefetch(2)
     ds_validation = tf.data.Dataset.from_tensor_slices(va).batch(batch_size).prefetch(2)
     return ds_train, ds_validation
 
@@ -249,7 +258,8 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         model.compile(optimizer=optimizer, loss=rmse)
     else:
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    ds_train, ds_validation = _datasets(kind, train_set, validation_set, batch_size, seed)
+    ds_train, ds_validation = _datasets(kind, train_set, validation_set, batch_size, seed,
+                                        shift_frames=d.get("shift_frames", 0))
 
     scratch = None if out_dir else tempfile.TemporaryDirectory(prefix=f"audiogen-{kind}-")
     out = Path(out_dir) if out_dir else Path(scratch.name)
@@ -298,7 +308,8 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         "hyperparameters": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                             "patience": patience, "min_delta": min_delta, "seed": seed,
                             **({"alpha": alpha, "reconstruction": reconstruction} if kind == "vae" else {}),
-                            **(generative if kind in GENERATIVE else {})},
+                            **(generative if kind in GENERATIVE else {}),
+                            **({"shift_frames": d["shift_frames"]} if "shift_frames" in d else {})},
         "parameters": int(model.count_params()),
         "epochs_run": len(history["loss"]), "best_epoch": best_epoch + 1,
         "wall_time_s": round(wall, 1), "machine": machine(),
