@@ -61,8 +61,12 @@ chromium:
 # in headless Chromium (tests/test_book.py; screenshots in test-artifacts/).
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
+# Two pytest-xdist workers, each taking a whole file at a time (--dist loadfile keeps a
+# notebook's cells in one kernel): the smoke book build runs beside nbval and the library tests.
+XDIST := -n 2 --dist loadfile
+
 test: data chromium
-	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests notebooks $(NBVAL)
+	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL)
 
 test-notebooks: data
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_notebooks_meta.py notebooks $(NBVAL)
