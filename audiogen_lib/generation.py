@@ -26,11 +26,12 @@ model was told.
 
 Every latent is decoded to an image, read in the ``top_db``-wide dB range of
 :func:`db_range` (the model card's ``normalisation.generation_db_range``), and turned into
-sound by the library's default phase reconstruction (:func:`audiogen_lib.reconstruction.features_to_audio`).
+sound by the library's default phase reconstruction (:func:`audiogen_lib.reconstruction.latents_to_audio`).
 
 Public names
 ------------
 SAMPLERS              ``("prior", "gaussian", "gmm")``
+MODEL_KINDS           ``("vae", "vae_gen", "cvae")``: the study's VAE and the two trained to generate
 GMM_GRID              the covariance types and component counts :func:`choose_gmm` tries
 LatentDensity         a Gaussian mixture over latent codes (the prior and one Gaussian are mixtures of one): sample, log-likelihood
 LatentSampler         one density, or one per digit for a conditional VAE
@@ -39,17 +40,26 @@ decode                latents (and digits) -> images in [0, 1]
 fit_sampler           ``"prior"``, ``"gaussian"`` or ``"gmm"`` (given settings) fitted to training codes
 choose_gmm            every setting of :data:`GMM_GRID` fitted on the training codes, scored on the validation codes
 choose_sampler        the samplers' held-out log-likelihoods, the GMM's settings and the best sampler; cached per model
+sampler_for           a sampler fitted to a split's codes with the settings choose_sampler chose
+n_parameters          free parameters of a mixture (the tie-break of the choices: the simpler of equals)
 db_range              the dB range a generated image is read in
 generate              n sounds: latents -> images -> waveforms (rejection for a digit from an unconditional VAE)
+Generated             what generate returns: codes, images, waveforms, the classifier's probabilities, how they were kept
 classifier_embedding  the classifier's penultimate layer (the input of its softmax layer) for waveforms
 frechet_distance      the Fréchet distance between two sets of embeddings (exact also when there are fewer rows than dimensions)
+check_output_folder   refuse, before any work, an output folder that is not empty or cannot be written
 write_samples         sounds -> a folder of wavs and index.json, all or nothing
 evaluate_samplers     the samplers on the test split: inception score, histogram and Fréchet distance with intervals
-n_parameters          free parameters of a mixture (the tie-break of the choices: the simpler of equals)
 load_generator        a shipped VAE by kind, with a clear error when it is not shipped
+default_model         the model ``audiogen generate`` uses when none is named
+model_record          a model's kind, weights_sha256, command and selection split, for an index or results
+provenance            command, date, git commit, machine and data manifest of a measurement
+run_generate          ``audiogen generate``: checks, loading, choice, generation, the folder
+run_evaluate          ``audiogen generate --evaluate FILE.json``: evaluate_samplers with provenance, to JSON
 
-``audiogen generate`` runs :func:`generate` and :func:`write_samples`; ``audiogen generate --evaluate``
-runs :func:`evaluate_samplers`.
+``audiogen generate`` runs :func:`run_generate`; ``audiogen generate --evaluate`` runs :func:`run_evaluate`
+(results/sampling_paper.json: ``audiogen generate --evaluate results/sampling_paper.json --model vae --config
+paper --n 300 --seed 0 --profile book``).
 
 Notebook: notebooks/09_generation.ipynb
 """
@@ -816,7 +826,8 @@ def evaluate_samplers(vae, classifier, *, n_samples: int = 300, n_sets: int = 5,
        embedding, whose mean over the sets has a Student-t interval. (A bootstrap over the
        sounds does not suit the Fréchet distance here: with 300 sounds in 4,096 dimensions,
        the repeated rows of a resample move it by more than its spread.) For a conditional
-       VAE each set holds ``n_samples // 10`` sounds of each digit.
+       VAE each set holds ``n_samples // 10`` sounds of each digit. ``differences``: each pair of
+       samplers' inception score and Fréchet distance, set by set, with a Student-t interval.
     3. References: the real test audio (inception score, histogram); Fréchet distances to the
        real test audio of sets of real clips of the same size: the validation split, disjoint
        subsets of the training split (spread over them), all the training clips, and the test
@@ -866,6 +877,13 @@ def evaluate_samplers(vae, classifier, *, n_samples: int = 300, n_sets: int = 5,
                  f"[{row['inception_score']['low']:.2f}, {row['inception_score']['high']:.2f}], "
                  f"FD {np.mean(fds):.1f} (sets {[round(f) for f in fds]}), histogram {row['histogram']} "
                  f"({row['seconds']} s)")
+    differences = {}
+    if n_sets >= 2:  # set k of every sampler has seed + k: the differences of sets with one seed are independent
+        what = f"seeds ({seed}-{seed + n_sets - 1}), one set of {n_samples} sounds per sampler and seed"
+        for a, b in (("gmm", "gaussian"), ("gmm", "prior"), ("gaussian", "prior")):
+            differences[f"{a} minus {b}"] = {
+                metric: _spread(np.subtract(rows[a][f"{metric}_per_set"], rows[b][f"{metric}_per_set"]), what)
+                for metric in ("inception_score", "frechet_to_test")}
     t0 = time.perf_counter()
     reference = {"real test audio": _judge(_probabilities(classifier, test.waveforms), n_boot=n_boot, seed=seed)}
     subsets = _disjoint_subsets(train, len(test), seed=seed)
@@ -888,7 +906,8 @@ def evaluate_samplers(vae, classifier, *, n_samples: int = 300, n_sets: int = 5,
     }
     progress(f"references: real test IS {reference['real test audio']['inception_score']['estimate']:.2f}; "
              f"FD {({k: round(v['estimate'], 1) for k, v in floors.items()})} ({time.perf_counter() - t0:.0f} s)")
-    return {"validation": choice, "test": rows, "reference": reference, "frechet_floors": floors,
+    return {"validation": choice, "test": rows, "differences": differences, "reference": reference,
+            "frechet_floors": floors,
             "embedding": {"layer": f"the input of {_softmax_layer(classifier).name!r}, the classifier's softmax layer",
                           "dimensions": int(test_emb.shape[1])},
             "generation_db_range": lo_hi, "n_samples": n_samples, "n_sets": n_sets, "seed": seed,

@@ -371,4 +371,7 @@ def test_evaluate_writes_every_sampler_the_references_and_the_provenance(tmp_pat
         assert 1.0 <= row["inception_score"]["estimate"] <= 10.0
         assert row["frechet_to_test"]["low"] <= row["frechet_to_test"]["estimate"] <= row["frechet_to_test"]["high"]
     assert set(result["frechet_floors"]) == {"validation", "train_subsets", "train_all", "phase_only"}
+    diff = result["differences"]["gmm minus prior"]["frechet_to_test"]
+    assert diff["estimate"] == pytest.approx(np.mean(result["test"]["gmm"]["frechet_to_test_per_set"])
+                                             - np.mean(result["test"]["prior"]["frechet_to_test_per_set"]))
     assert result["embedding"]["dimensions"] == 4096
