@@ -998,8 +998,7 @@ def run_generate(out: str | os.PathLike, *, model: str | None = None, digit: int
             "sampler_settings": density.describe(),
             "sampler_choice": {"asked": sampler, "best_on_validation": choice["best"],
                                "validation_log_likelihood": choice["log_likelihood"],
-                               "rule": "the sampler whose density, fitted to the training codes, gives the validation "
-                                       "codes the highest mean log-likelihood; the GMM's settings by the same rule",
+                               "rule": choice.get("rule"), "gmm_rule": choice["gmm"]["rule"],
                                "clips": {"train": len(train), "validation": len(validation)}},
             "generation_db_range": db_range(vae, config=config, train=train),
             "phase_reconstruction": _phase_method(config), "command": command}
