@@ -10,8 +10,9 @@ The browser tests open every page in headless Chromium (Debian's, at
 /usr/bin/chromium: ``make chromium`` installs it) through a local HTTP server, with
 every request that leaves the server refused, and check: no console errors, every
 ``<audio>`` plays (a source and a finite duration), every ``<img>`` loaded, every
-saved widget view drawn, every formula typeset. A full-page screenshot of each
-page goes to ``test-artifacts/screenshots/``.
+saved widget view drawn, every formula typeset, no code or output whose text is
+wider than its box (no horizontal scrollbar). A full-page screenshot of each page goes to
+``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -273,6 +274,20 @@ _MATH_STATE = """() => {
 }"""
 
 
+# Every <pre> (a cell's code, its output, a Markdown code block) whose text is wider than its box,
+# which then scrolls sideways. Collapsed boxes (hide-cell, dropdown solutions) are opened first.
+# tests/test_notebooks_meta.py's MAX_CODE_COLUMNS is the width measured this way.
+_OVERFLOWING_PRE = """() => {
+    document.querySelectorAll('details').forEach(d => d.open = true);
+    document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+    return [...document.querySelectorAll('pre')].filter(p => p.scrollWidth > p.clientWidth + 1).map(p => ({
+        kind: p.closest('.cell_input') ? 'code cell' : p.closest('.cell_output') ? 'output' : 'code block',
+        excess: p.scrollWidth - p.clientWidth,
+        text: p.textContent.trim().slice(0, 50),
+        longest: p.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a).trim().slice(0, 70)}));
+}"""
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("doc", PAGES)
 def test_page_in_browser(browser, server, doc):
@@ -315,6 +330,7 @@ def test_page_in_browser(browser, server, doc):
         audio = page.evaluate(_AUDIO_STATE)
         images = page.evaluate(_IMAGES_STATE)
         math = page.evaluate(_MATH_STATE)
+        overflowing = page.evaluate(_OVERFLOWING_PRE)  # last: it opens collapsed boxes
     finally:
         context.close()
 
@@ -334,6 +350,9 @@ def test_page_in_browser(browser, server, doc):
     if math["untypeset"]:
         problems.append(f"{math['untypeset']} of {math['math']} formulas not typeset by MathJax")
     problems += [f"TeX error in a formula: {e}" for e in math["errors"]]
+    problems += [f"{o['kind']} wider than its box by {o['excess']} px (a horizontal scrollbar; see "
+                 f"MAX_CODE_COLUMNS in tests/test_notebooks_meta.py): {o['text']!r}, its longest line "
+                 f"{o['longest']!r}" for o in overflowing]
     assert not problems, f"{doc}.html:\n  " + "\n  ".join(problems)
 
 

@@ -221,3 +221,106 @@ def test_markdown_states_no_typed_in_figures(path):
             found += [f"cell {i}: {n}" for n in typed_numbers(source(cell)) if n not in ALLOWED_NUMBERS]
     assert not found, (f"{path.name} types figures into its Markdown; glue them from code (or add a literature "
                        f"or config value to ALLOWED_NUMBERS, with why):\n  " + "\n  ".join(found))
+
+
+# --- code fits its box in the book ---------------------------------------------------------------
+
+# The longest line a code box of the built book shows without a horizontal scrollbar. Measured in
+# headless Chromium at tests/test_book.py's viewport (1280 x 900) on the smoke build's chapter pages
+# (sphinx-book-theme, its default monospace font: 14 px DejaVu Sans Mono here, 8.43 px a character):
+# a cell's input box (`.cell_input pre`, 684 px wide with its padding) and a Markdown code block hold
+# 77 characters, and 78 scroll; an output box holds 78. A cell tagged hide-cell or hide-input shows its
+# code inside a collapsible `details.admonition`, a Markdown code block inside a directive (a
+# dropdown solution) sits in the admonition's padding too: 75 characters there (666 px). Other fonts
+# that the theme asks for first (ui-monospace, Cascadia Code, Menlo, Consolas) are no wider. The box
+# narrows with the window (69 characters at 1200 px, where the page's contents column appears), so
+# the check is for the test's viewport. test_book.py's browser test measures the same on every page.
+MAX_CODE_COLUMNS = 77
+MAX_HIDDEN_CODE_COLUMNS = 75
+HIDDEN_INPUT_TAGS = {"hide-cell", "hide-input"}    # the input inside a collapsible box
+HIDDEN_OUTPUT_TAGS = {"hide-cell", "hide-output"}  # the output inside one
+REMOVED_TAGS = {"remove-cell", "remove-input"}     # not in the book at all (the Colab guard cell)
+_FENCE_OPEN = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*(\{[^}]*\})?")
+
+
+def markdown_code_lines(markdown: str) -> list[tuple[int, str, bool]]:
+    """``(line number, line as shown, inside a directive)`` for each line of a code block in a
+    Markdown cell: fenced, or indented by four spaces after a blank line (shown without the four).
+
+    A fence with ``{...}`` (an admonition, a dropdown) or of colons opens a directive, whose body is
+    Markdown again; any other fence opens code, closed by a fence of at least its length. Indented
+    lines under a list item are the item's text, not code.
+    """
+    out, stack = [], []   # the open fences, outermost first: (marker, is code)
+    indented, after_blank, in_list = False, True, False
+    for number, line in enumerate(markdown.splitlines(), 1):
+        stripped = line.strip()
+        if stack and stack[-1][1]:
+            marker = stack[-1][0]
+            if stripped.startswith(marker) and not stripped.strip(marker[0]):
+                stack.pop()
+            else:
+                out.append((number, line, len(stack) > 1))
+            continue
+        if line.startswith(("    ", "\t")) and (indented or after_blank) and not in_list:
+            indented = True
+            out.append((number, line.expandtabs(4)[4:], bool(stack)))
+            continue
+        indented = False
+        after_blank = not stripped
+        if stripped:
+            in_list = bool(re.match(r"\s*([-*+]|\d+[.)])\s", line)) or (in_list and line[:1].isspace())
+        m = _FENCE_OPEN.match(line)
+        if not m:
+            continue
+        marker, directive = m.groups()
+        if stack and not directive and stripped.startswith(stack[-1][0]) and not stripped.strip(marker[0]):
+            stack.pop()                                                      # the directive's end
+        else:
+            stack.append((marker, marker[0] != ":" and not directive))
+        after_blank = True   # a directive's first line of text may be indented code
+    return out
+
+
+def test_markdown_code_lines_sees_code_in_and_out_of_directives():
+    cell = ("Text\n```python\nx = 1\n```\n````{admonition} Solution\n:class: dropdown\nsome prose\n"
+            "```python\ny = 2\n```\n````\n:::{note}\n~~~\nz = 3\n~~~\n:::\n```{math}\na^2\n```\n"
+            "\n    w = 4\n    v = 5\n- an item\n\n    its second paragraph\n")
+    assert markdown_code_lines(cell) == [(3, "x = 1", False), (9, "y = 2", True), (14, "z = 3", True),
+                                         (21, "w = 4", False), (22, "v = 5", False)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_code_fits_its_box_in_the_book(path):
+    """No code line (a cell's, or a Markdown code block's) and no stored output line is wider than
+    the book's code box (MAX_CODE_COLUMNS, MAX_HIDDEN_CODE_COLUMNS: see there how they were
+    measured); a wider one gets a horizontal scrollbar. Cells the book leaves out are not checked."""
+    problems = []
+    for i, cell in enumerate(load(path)["cells"]):
+        text = source(cell)
+        if cell["cell_type"] == "markdown":
+            for n, line, nested in markdown_code_lines(text):
+                limit = MAX_HIDDEN_CODE_COLUMNS if nested else MAX_CODE_COLUMNS
+                if len(line) > limit:
+                    problems.append(f"cell {i} (markdown code{' in a directive' if nested else ''}), "
+                                    f"line {n}: {len(line)} > {limit} characters: {line.strip()[:60]}")
+            continue
+        if cell["cell_type"] != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVED_TAGS:
+            continue
+        limit = MAX_HIDDEN_CODE_COLUMNS if tags & HIDDEN_INPUT_TAGS else MAX_CODE_COLUMNS
+        for n, line in enumerate(text.splitlines(), 1):
+            if len(line) > limit:
+                problems.append(f"cell {i}, line {n}: {len(line)} > {limit} characters: {line.strip()[:60]}")
+        limit = MAX_HIDDEN_CODE_COLUMNS if tags & HIDDEN_OUTPUT_TAGS else MAX_CODE_COLUMNS
+        for out in cell.get("outputs", []):
+            stored = out.get("text") or out.get("data", {}).get("text/plain", "")
+            for n, line in enumerate(("".join(stored) if isinstance(stored, list) else stored).splitlines(), 1):
+                if len(line) > limit:
+                    problems.append(f"cell {i}, stored output line {n}: {len(line)} > {limit} characters: "
+                                    f"{line.strip()[:60]}")
+    assert not problems, (f"{path.name}: lines wider than the book's code box; break the call over lines, "
+                          "put a trailing comment on its own line above, or print fewer columns:\n  "
+                          + "\n  ".join(problems))
