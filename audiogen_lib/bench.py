@@ -17,7 +17,8 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
+
+from .files import atomic_write
 
 
 def macs_per_sample(model) -> int:
@@ -103,7 +104,7 @@ def run(seconds: float = 300.0, config: str = "paper", out: str | Path = "result
 
     set_seed(0, deterministic=False)
     x_train = load_features("train", config=config).x
-    x = load_features("test", config=config).x
+    x = load_features("validation", config=config).x  # progress is read on validation, never on test
     rows = []
     for kind in ("vae", "unet"):
         for preset in ("paper", "fast"):
@@ -118,10 +119,11 @@ def run(seconds: float = 300.0, config: str = "paper", out: str | Path = "result
                          "learning_rate": LEARNING_RATE[preset],
                          "train_samples_per_s": round(train_rate, 1), "infer_samples_per_s": round(infer_rate, 1),
                          "budget_s": seconds, "epochs_done": round(epochs, 2),
-                         "test_rmse": round(reconstruction_rmse(model, x), 4)})
+                         "validation_rmse": round(reconstruction_rmse(model, x), 4)})
     result = {"machine": machine(), "config": config, "rows": rows}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(result, indent=1))
+    with atomic_write(Path(out)) as f:
+        f.write(json.dumps(result, indent=1))
     print(table(result))
     return rows
 
@@ -129,10 +131,10 @@ def run(seconds: float = 300.0, config: str = "paper", out: str | Path = "result
 def table(result: dict) -> str:
     lines = [f"Machine: {result['machine']}; config {result['config']}", "",
              "| model | preset | parameters | MMAC/sample | train samples/s | inference samples/s | "
-             "test RMSE after budget | epochs in budget |", "|---|---|---|---|---|---|---|---|"]
+             "validation RMSE after budget | epochs in budget |", "|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         lines.append(f"| {r['model']} | {r['preset']} | {r['parameters']:,} | {r['mmac_per_sample']:,} | "
-                     f"{r['train_samples_per_s']} | {r['infer_samples_per_s']} | {r['test_rmse']} "
+                     f"{r['train_samples_per_s']} | {r['infer_samples_per_s']} | {r['validation_rmse']} "
                      f"({r['budget_s']:.0f} s) | {r['epochs_done']} |")
     by = {(r["model"], r["preset"]): r for r in result["rows"]}
     for kind in ("vae", "unet"):

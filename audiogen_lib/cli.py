@@ -269,6 +269,7 @@ def _cmd_phase(args) -> None:
     from pathlib import Path
 
     from .features import load_features
+    from .files import atomic_write
 
     if args.split not in ("validation", "test"):
         raise AudiogenError(f"--split must be validation (to choose the settings) or test (to score them), "
@@ -294,7 +295,8 @@ def _cmd_phase(args) -> None:
     result["provenance"]["source"] = args.source
     result.update(_phase_validation(args, fs, S) if args.split == "validation" else _phase_test(args, fs, S))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, default=float) + "\n")
+    with atomic_write(out) as f:
+        f.write(json.dumps(result, indent=1, default=float) + "\n")
     if args.split == "validation":
         print(f"chosen on {len(fs)} validation clips: {result['chosen']} ({result['chosen_row']})")
     else:

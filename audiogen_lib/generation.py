@@ -78,6 +78,7 @@ import numpy as np
 
 from .config import FeatureConfig, get_config
 from .errors import AudiogenError
+from .files import atomic_path, atomic_write
 
 SAMPLERS = ("prior", "gaussian", "gmm")
 MODEL_KINDS = ("vae", "vae_gen", "cvae")  # the study's VAE and the two trained to generate
@@ -444,7 +445,8 @@ def choose_sampler(vae, train, validation, *, grid: dict | None = None, seed: in
               "n_train": len(train), "n_validation": len(validation), "seed": seed}
     if path is not None:
         try:
-            _atomic_write_text(path, json.dumps(result, indent=1))
+            with atomic_write(path) as f:
+                f.write(json.dumps(result, indent=1))
         except OSError:
             pass  # a read-only cache only costs time
     return result
@@ -662,13 +664,6 @@ def _spread(values, what: str) -> dict:
 
 # --- writing sounds -----------------------------------------------------------------------------------
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    from .files import atomic_write
-
-    with atomic_write(path) as f:
-        f.write(text)
-
-
 def check_output_folder(out: str | os.PathLike) -> Path:
     """Raise :class:`AudiogenError` unless ``out`` can be made: absent (its parent creatable and writable) or an empty folder.
 
@@ -697,7 +692,6 @@ def write_samples(gen: Generated, out_dir: str | os.PathLike, *, info: dict) -> 
     its index among the seed's draws and the model's weights_sha256. The wavs are 16-bit
     at the config's rate; a sound that would clip is scaled down (said in its row).
     """
-    from .files import atomic_path
 
     out = check_output_folder(out_dir)
     made = []
@@ -1038,5 +1032,6 @@ def run_evaluate(path: str | os.PathLike, *, model: str = "vae", n: int = 300, n
     result["provenance"]["phase_reconstruction"] = _phase_method(config)
     result.update(evaluate_samplers(vae, classifier, n_samples=n, n_sets=n_sets, seed=seed, n_train=n_train, n_validation=n_test,
                                     n_test=n_test, grid=grid, progress=progress))
-    _atomic_write_text(path, json.dumps(result, indent=1, default=float) + "\n")
+    with atomic_write(path) as f:
+        f.write(json.dumps(result, indent=1, default=float) + "\n")
     return result

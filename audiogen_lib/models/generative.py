@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 
 import keras
-from keras import layers, ops
+from keras import ops
 
 from ..errors import AudiogenError
 from .layers import Sampling
