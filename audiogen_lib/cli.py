@@ -125,6 +125,7 @@ def _phase_provenance(args, fs) -> dict:
     import numba
 
     from .data import manifest_hash
+    from .runtime import cpu_model
 
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
@@ -132,12 +133,7 @@ def _phase_provenance(args, fs) -> dict:
                                     text=True, check=True).stdout.strip())
     except (OSError, subprocess.CalledProcessError):
         commit, dirty = None, None
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     return {"command": f"audiogen phase --config {args.config} --split {args.split}"
                        + (f" --source {args.source}" if args.source != "true" else "")
                        + (f" --n {args.n}" if args.n else "") + f" --repeats {args.repeats} --out {args.out}",

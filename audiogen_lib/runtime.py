@@ -100,6 +100,17 @@ def import_tensorflow():
     return tf
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``; else what ``platform`` knows): part of every provenance record."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def setup(*, tensorflow: bool = True, rc_params: dict | None = None):
     """The start-up of a chapter, in one call: returns the run profile (``AUDIOGEN_PROFILE``).
 

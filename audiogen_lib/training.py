@@ -66,12 +66,9 @@ def machine() -> str:
     import keras
     import tensorflow as tf
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    from .runtime import cpu_model
+
+    cpu = cpu_model()
     gpus = tf.config.list_physical_devices("GPU")
     device = f"{len(gpus)} GPU" if gpus else "no GPU"
     return (f"{cpu}, {os.cpu_count()} cores, {device}; {platform.system()} {platform.release()}; "

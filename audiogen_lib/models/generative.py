@@ -34,7 +34,7 @@ from keras import ops
 
 from ..errors import AudiogenError
 from .layers import Sampling
-from .vae import VAE_PRESETS, _preset, build_decoder, build_encoder
+from .vae import VAE_PRESETS, _encoder_decoder, _preset, build_decoder, build_encoder
 
 MIN_LOG_SIGMA = -6.0  # the decoder's standard deviation never goes below e^-6 (about 0.0025)
 
@@ -140,10 +140,7 @@ class GenerativeVAE(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
-        return cls(encoder, decoder, **config)
+        return cls(*_encoder_decoder(config), **{k: v for k, v in config.items() if k not in ("encoder", "decoder")})
 
 
 class KLWarmUp(keras.callbacks.Callback):

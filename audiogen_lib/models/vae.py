@@ -97,6 +97,12 @@ def build_decoder(output_shape=(256, 64, 1), *, filters, strides, latent_dim, ba
     return keras.Model(inputs if n_classes else inputs[0], outputs, name="decoder")
 
 
+def _encoder_decoder(config: dict):
+    """The encoder and decoder a VAE's ``get_config`` serialised, rebuilt (both VAE classes load this way)."""
+    return (keras.saving.deserialize_keras_object(config["encoder"]),
+            keras.saving.deserialize_keras_object(config["decoder"]))
+
+
 @keras.saving.register_keras_serializable(package="audiogen")
 class VAE(keras.Model):
     """Encoder, seeded sampling and decoder, trained on ``alpha * reconstruction + KL``.
@@ -173,10 +179,7 @@ class VAE(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
-        return cls(encoder, decoder, **config)
+        return cls(*_encoder_decoder(config), **{k: v for k, v in config.items() if k not in ("encoder", "decoder")})
 
 
 def build_vae(input_shape=(256, 64, 1), *, preset: str = "fast", alpha: float = 1_000_000.0,
