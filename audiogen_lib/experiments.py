@@ -523,9 +523,6 @@ def chosen_on(card: dict) -> str:
 
 # --- generation ---------------------------------------------------------------------------------
 
-_MEDIAN_PEAK: dict[str, float] = {}
-
-
 def generation_db_range(vae, *, config: FeatureConfig | str | None = None, train: FeatureSet | None = None) -> dict:
     """The dB range a generated image is read in: ``top_db`` wide, ending at the training clips' median peak.
 
@@ -536,24 +533,14 @@ def generation_db_range(vae, *, config: FeatureConfig | str | None = None, train
     computed from ``train`` (default: the training split). Returns ``{"db_range": [lo, hi],
     "width_db", "source"}``.
     """
-    from .training import generation_db_range as from_clips
+    from .generation import db_range
 
     config = get_config(config or vae.feature_config)
     card_range = (getattr(vae, "card", None) or {}).get("normalisation", {}).get("generation_db_range")
-    if card_range and abs((card_range[1] - card_range[0]) - config.top_db) < 1e-6:
-        return {"db_range": [float(v) for v in card_range], "width_db": config.top_db, "source": "the model card"}
-    if train is None:
-        key = config.fingerprint()
-        if key not in _MEDIAN_PEAK:
-            from .features import load_features
-
-            _MEDIAN_PEAK[key] = from_clips(load_features("train", config=config), config)[1]
-        hi = _MEDIAN_PEAK[key]
-        lo_hi = [round(hi - config.top_db, 3), hi]
-    else:
-        lo_hi = from_clips(train, config)
-    return {"db_range": [float(v) for v in lo_hi], "width_db": config.top_db,
-            "source": "the training clips' median peak (the card records no range)"}
+    from_card = bool(card_range) and abs((card_range[1] - card_range[0]) - config.top_db) < 1e-6
+    return {"db_range": db_range(vae, config=config, train=train), "width_db": config.top_db,
+            "source": "the model card" if from_card
+            else "the training clips' median peak (the card records no range)"}
 
 
 def latent_statistics(vae, x: np.ndarray) -> dict:
