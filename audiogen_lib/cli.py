@@ -119,20 +119,14 @@ def _phase_provenance(args, fs) -> dict:
     import datetime
     import os
     import platform
-    import subprocess
 
     import librosa
     import numba
 
     from .data import manifest_hash
-    from .runtime import cpu_model
+    from .runtime import cpu_model, git_state
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                                    text=True, check=True).stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = None, None
+    commit, dirty = git_state()
     cpu = cpu_model()
     return {"command": f"audiogen phase --config {args.config} --split {args.split}"
                        + (f" --source {args.source}" if args.source != "true" else "")

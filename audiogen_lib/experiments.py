@@ -587,10 +587,6 @@ def _judge(probs: np.ndarray) -> dict:
             "mean_confidence": float(probs.max(-1).mean()), "mean_confidence_ci": _ci(probs.max(-1))}
 
 
-def _ids(fs: FeatureSet) -> str:
-    return hashlib.sha256("\n".join(r.name for r in fs.recordings).encode()).hexdigest()[:16]
-
-
 def experiment_generation(vae, classifier, train: FeatureSet, test: FeatureSet, *, n_samples: int, n_iter: int,
                           seed: int = 0, cache: bool = False) -> dict:
     """Decode samples from the prior N(0, I), and from a Gaussian fitted to the training latents; score them.
@@ -603,8 +599,8 @@ def experiment_generation(vae, classifier, train: FeatureSet, test: FeatureSet, 
     """
     normalisation = generation_db_range(vae, config=test.config, train=train)
     if cache:
-        key_parts = {"config": test.config.fingerprint(), "train": _ids(train), "test": _ids(test), "n_samples": n_samples, "n_iter": n_iter,
-                     "seed": seed, "db_range": normalisation["db_range"], "method": phase_method()}
+        key_parts = {"config": test.config.fingerprint(), "train": train.clips_hash(), "test": test.clips_hash(),
+                     "n_samples": n_samples, "n_iter": n_iter, "seed": seed, "db_range": normalisation["db_range"], "method": phase_method()}
         return cached("generation", {"vae": vae, "classifier": classifier}, key_parts,
                       lambda: _strip_audio(experiment_generation(vae, classifier, train, test, n_samples=n_samples,
                                                                  n_iter=n_iter, seed=seed)))
@@ -864,7 +860,7 @@ def measure(train: FeatureSet, test: FeatureSet, models: dict, *, n_iter: int, s
 
     if not cache:
         return json.loads(json.dumps(_jsonable(compute())))
-    parts = {"config": config.fingerprint(), "train": _ids(train), "test": _ids(test), "n_iter": n_iter, "seed": seed,
+    parts = {"config": config.fingerprint(), "train": train.clips_hash(), "test": test.clips_hash(), "n_iter": n_iter, "seed": seed,
              "method": phase_method()}
     return cached("results", models, parts, compute)
 

@@ -351,6 +351,12 @@ class FeatureSet:
         """The magnitude the features encode (Nyquist restored), ready for Griffin-Lim."""
         return features_to_magnitude(self.x, config=self.config, db_min=self.db_min, db_max=self.db_max)
 
+    def clips_hash(self) -> str:
+        """A short hash of which clips these are, in order: part of every cache key built on them."""
+        import hashlib
+
+        return hashlib.sha256("\n".join(r.name for r in self.recordings).encode()).hexdigest()[:16]
+
     def take(self, index) -> "FeatureSet":
         """A subset by integer index array."""
         index = np.asarray(index)

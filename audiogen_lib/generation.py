@@ -387,10 +387,6 @@ def _codes(vae, fs) -> tuple[np.ndarray, np.ndarray | None]:
     return encode_means(vae, fs.x, digits), digits
 
 
-def _ids(fs) -> str:
-    return hashlib.sha256("\n".join(r.name for r in fs.recordings).encode()).hexdigest()[:16]
-
-
 def _cache_root() -> Path:
     """Where sampler choices are cached: beside the feature caches (``$AUDIOGEN_CACHE/../sampling``)."""
     from .features import cache_dir
@@ -402,7 +398,7 @@ def _choice_path(vae, train, validation, grid, seed) -> Path:
     from .models import weights_sha256
 
     key = hashlib.sha256(json.dumps([_CHOICE_VERSION, getattr(vae, "weights_sha256", None) or weights_sha256(vae),
-                                     _ids(train), _ids(validation), train.config.fingerprint(),
+                                     train.clips_hash(), validation.clips_hash(), train.config.fingerprint(),
                                      sorted((k, list(v)) for k, v in (grid or GMM_GRID).items()), GMM_REG_COVAR,
                                      seed]).encode()).hexdigest()[:16]
     return _cache_root() / f"{vae.name}-{key}.json"
@@ -933,19 +929,12 @@ def _profile_settings(profile) -> tuple[int | None, int | None, dict]:
 def provenance(command: str) -> dict:
     """Command, date, git commit (and whether tracked files differed from it), machine, data manifest."""
     import datetime
-    import subprocess
 
     from .data import manifest_hash
+    from .runtime import git_state
     from .training import machine
 
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                                cwd=here).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                                    text=True, check=True, cwd=here).stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = None, None
+    commit, dirty = git_state()
     return {"command": command, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "git_commit": commit, "git_dirty_tracked_files": dirty, "machine": machine(),
             "load_average_at_start": list(os.getloadavg()), "data_manifest": manifest_hash()}

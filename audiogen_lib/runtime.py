@@ -100,6 +100,20 @@ def import_tensorflow():
     return tf
 
 
+def git_state() -> tuple[str | None, bool | None]:
+    """The library's git commit and whether tracked files differ from it; ``(None, None)`` outside a checkout."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        run = dict(capture_output=True, text=True, check=True, cwd=here)
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], **run).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **run).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return None, None
+    return commit, dirty
+
+
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo``; else what ``platform`` knows): part of every provenance record."""
     import platform
