@@ -133,6 +133,22 @@ def _trained_dir(name: str, config: FeatureConfig, profile: Profile, seed: int) 
     return cache_dir().parent / "trained" / f"{name}-{config.name}-{profile.name}-seed{seed}-{key.hexdigest()[:12]}"
 
 
+def _shipped_is_this_run(name: str, config: FeatureConfig, profile: Profile, seed: int) -> bool:
+    """Whether the shipped ``name`` is the run :func:`get_models` would train: same profile,
+    seed, epochs and data, chosen on the validation split (its card says so)."""
+    from .data import manifest_hash
+    from .pretrained import available, card
+
+    if f"{name}_{config.name}" not in available():
+        return False
+    c = card(name, config.name)
+    hp = c.get("hyperparameters", {})
+    epochs = profile.vae_epochs if name == "vae" else profile.unet_epochs
+    return (c.get("profile") == profile.name and profile.n_train is None and hp.get("seed") == seed
+            and hp.get("epochs") == epochs and c.get("data_manifest") == manifest_hash()
+            and isinstance(c.get("split", {}).get("validation"), dict))
+
+
 def get_models(config: str | FeatureConfig = "paper", *, profile: str | Profile | None = None, seed: int = 0,
                train: bool | None = None, reuse: bool = True) -> dict:
     """``{"vae", "unet", "unet_noskip", "classifier"}`` -> models for ``config``.
@@ -143,7 +159,8 @@ def get_models(config: str | FeatureConfig = "paper", *, profile: str | Profile 
     the validation split (:func:`audiogen_lib.training.train`), never by a clock, so the
     same seed gives the same models wherever the software is the same; the wall time is
     only recorded in each card. A model trained before by the same code, data, profile
-    and seed is loaded from the cache instead (``reuse=False`` trains again). The
+    and seed is loaded from the cache instead, and a shipped model whose card records this
+    very run (profile, seed, epochs, data) is loaded as it is (``reuse=False`` trains again). The
     classifier, the fixed judge, is always the shipped one. Each model carries ``card``
     and ``feature_config``.
     """
@@ -157,6 +174,9 @@ def get_models(config: str | FeatureConfig = "paper", *, profile: str | Profile 
     models = {"classifier": load_pretrained("classifier", config.name)}
     for name in progress(MODEL_NAMES, desc="training the models", unit="model", disable=not train):
         if not train:
+            models[name] = load_pretrained(name, config.name)
+            continue
+        if reuse and _shipped_is_this_run(name, config, profile, seed):
             models[name] = load_pretrained(name, config.name)
             continue
         out = _trained_dir(name, config, profile, seed)

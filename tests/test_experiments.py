@@ -228,6 +228,19 @@ def test_paper_training_is_budgeted_in_epochs_not_seconds(monkeypatch, tmp_path)
         assert kw["seed"] == 3 and "max_seconds" not in kw and "seed3" in str(kw["out_dir"])
 
 
+def test_a_shipped_model_stands_for_the_seed_its_card_records():
+    """reproduce --profile paper --seeds N loads a shipped model for the run its card records, and only that."""
+    from audiogen_lib.config import get_profile
+    from audiogen_lib.pretrained import card
+
+    paper, cfg = get_profile("paper"), get_config("paper")
+    for name in experiments.MODEL_NAMES:
+        seed = card(name, "paper")["hyperparameters"]["seed"]
+        assert experiments._shipped_is_this_run(name, cfg, paper, seed)
+        assert not experiments._shipped_is_this_run(name, cfg, paper, seed + 1)
+        assert not experiments._shipped_is_this_run(name, cfg, get_profile("smoke"), seed)
+
+
 # --- the whole run ------------------------------------------------------------------------------
 
 def test_reproduce_smoke_writes_every_result(tmp_path, capsys):
