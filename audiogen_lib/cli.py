@@ -8,6 +8,7 @@
     audiogen phase [--config paper|native8k] [--split validation|test] [--n N] [--out results/phase_<config>_<split>.json]
     audiogen generate [--model vae|vae_gen|cvae] [--digit D] [--n 10] [--sampler prior|gaussian|gmm] [--seed 0]
                       [--config paper|native8k] (--out DIR | --evaluate results/sampling_<config>.json)
+    audiogen sweep [--beta B ...] [--config paper] [--profile paper] [--epochs E] --out results/sweep_<config>.json
 
 Notebook: book/intro.md
 """
@@ -341,6 +342,20 @@ def _cmd_generate(args) -> None:
         print(f"note: {index['note']}")
 
 
+def _cmd_sweep(args) -> None:
+    import shlex
+
+    from .sweep import DEFAULT_BETAS, run_sweep
+
+    words = ["audiogen", "sweep", "--config", args.config, "--out", args.out, "--seed", str(args.seed)]
+    words += [w for b in (args.beta or ()) for w in ("--beta", f"{b:g}")]
+    words += [w for flag, v in (("--profile", args.profile), ("--epochs", args.epochs)) if v is not None
+              for w in (flag, str(v))]
+    result = run_sweep(args.out, betas=args.beta or DEFAULT_BETAS, config=args.config, profile=args.profile,
+                       epochs=args.epochs, seed=args.seed, command=shlex.join(words))
+    print(f"chosen on validation ({result['choice']['rule']}): beta {result['choice']['beta']:g}; written to {args.out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audiogen", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -423,6 +438,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead: choose the GMM on validation, then measure prior, gaussian and gmm on the test split "
                         "(inception score, histogram, Fréchet distance, with intervals) and write FILE.json")
     p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("sweep", help="the rate-distortion trade-off: one generative VAE per KL weight, on validation")
+    p.add_argument("--beta", type=float, action="append",
+                   help="a KL weight to train; repeat for several (default: 0.5 2 8 32 128 512)")
+    p.add_argument("--config", default="paper", choices=["paper", "native8k"], help="feature config (default: paper)")
+    p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs per model (default: a fifth of the profile's VAE epochs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="the JSON file to write (e.g. results/sweep_paper.json)")
+    p.set_defaults(func=_cmd_sweep)
     return parser
 
 
