@@ -186,7 +186,8 @@ def _probs(classifier, y):
 
 
 def run_sweep(path: str | os.PathLike, *, betas=DEFAULT_BETAS, config: str = "paper", profile=None,
-              epochs: int | None = None, seed: int = 0, command: str = "", progress=print) -> dict:
+              epochs: int | None = None, seed: int = 0, work_dir: str | os.PathLike | None = None,
+              command: str = "", progress=print) -> dict:
     """``audiogen sweep``: :func:`rate_distortion` with provenance, written to ``path`` (JSON) all or nothing."""
     from .files import atomic_write
     from .generation import provenance
@@ -197,7 +198,8 @@ def run_sweep(path: str | os.PathLike, *, betas=DEFAULT_BETAS, config: str = "pa
     if not path.parent.exists():
         raise AudiogenError(f"the folder {path.parent} does not exist; create it or choose another --out")
     result = {"provenance": provenance(command)}
-    result.update(rate_distortion(betas, config=config, profile=profile, epochs=epochs, seed=seed, progress=progress))
+    result.update(rate_distortion(betas, config=config, profile=profile, epochs=epochs, seed=seed, work_dir=work_dir,
+                                  progress=progress))
     with atomic_write(path) as f:
         f.write(json.dumps(result, indent=1, default=float) + "\n")
     return result

@@ -1,0 +1,75 @@
+"""The rate-distortion sweep: its rate is the KL in nats, its choice follows its written rule, and it
+refuses what it cannot do before training anything."""
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from audiogen_lib import AudiogenError, sweep  # noqa: E402
+from audiogen_lib.cli import main  # noqa: E402
+from audiogen_lib.config import get_config  # noqa: E402
+
+
+class FakeEncoder:
+    def __init__(self, mu, log_var):
+        self.mu, self.log_var = mu, log_var
+
+    def predict(self, x, batch_size=None, verbose=0):
+        return self.mu, self.log_var
+
+
+class FakeVAE:
+    n_classes = 0
+
+    def __init__(self, mu, log_var):
+        self.encoder = FakeEncoder(mu, log_var)
+
+
+def test_kl_nats_is_the_closed_form_summed_over_dimensions():
+    x = np.zeros((3, 4, 4, 1))
+    assert sweep.kl_nats(FakeVAE(np.zeros((3, 8)), np.zeros((3, 8))), x) == pytest.approx(0.0)
+    # mu = 1 in every one of 8 dimensions, unit variance: 8 * 1/2 nats
+    assert sweep.kl_nats(FakeVAE(np.ones((3, 8)), np.zeros((3, 8))), x) == pytest.approx(4.0)
+    # variance e^-2, mu = 0: 1/2 (e^-2 - 1 + 2) per dimension
+    log_var = np.full((3, 8), -2.0)
+    assert sweep.kl_nats(FakeVAE(np.zeros((3, 8)), log_var), x) == pytest.approx(8 * 0.5 * (math.exp(-2) + 1))
+
+
+def test_smoke_sweep_writes_every_point_and_chooses_by_its_rule(tmp_path):
+    out = tmp_path / "sweep.json"
+    result = sweep.run_sweep(out, betas=(1.0, 50.0), profile="smoke", epochs=1, work_dir=tmp_path / "work",
+                             command="audiogen sweep --profile smoke", progress=lambda *_: None)
+    assert json.loads(out.read_text())["choice"] == result["choice"]
+    assert [p["beta"] for p in result["points"]] == [1.0, 50.0]
+    d = math.prod(get_config("paper").shape)
+    for p in result["points"]:
+        assert p["alpha_equivalent"] == pytest.approx(d / (p["beta"] * p["rmse"]))
+        assert p["kl_nats"] >= 0 and set(p["samplers"]) == set(sweep.SWEEP_SAMPLERS)
+        for s in p["samplers"].values():
+            assert sum(s["histogram"]) == result["settings"]["n_samples"] and 1 <= s["inception_score"] <= 10
+    best = min(result["points"], key=lambda p: min(s["frechet"] for s in p["samplers"].values()))
+    assert result["choice"]["beta"] == best["beta"] and result["choice"]["split"] == "validation"
+    assert result["provenance"]["command"] == "audiogen sweep --profile smoke"
+    assert "study VAE" not in result["reference"]  # smoke models are not the shipped ones
+    # a second run reuses the trained models: the same numbers
+    again = sweep.rate_distortion((1.0,), profile="smoke", epochs=1, work_dir=tmp_path / "work",
+                                  progress=lambda *_: None)
+    assert again["points"][0]["weights_sha256"] == result["points"][0]["weights_sha256"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--beta", "0"], "every beta must be a positive number"),
+    (["--out", "{tmp}/sweep.txt"], "ending in .json"),
+    (["--out", "{tmp}/missing/sweep.json"], "does not exist"),
+])
+def test_sweep_refuses_bad_settings_before_training(argv, message, tmp_path, capsys):
+    args = ["sweep", "--profile", "smoke", "--out", str(tmp_path / "s.json")]
+    args += [a.format(tmp=tmp_path) for a in argv]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
