@@ -410,3 +410,23 @@ def test_no_bare_tqdm_bar_in_the_library():
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
                  if p.name != "runtime.py" and "tqdm" in p.read_text(encoding="utf8")]
     assert not offenders, f"use audiogen_lib.runtime.progress instead of tqdm in {offenders}"
+
+
+def test_vaes_are_compared_with_pca_clip_by_clip():
+    """experiment_vae_reconstruction: paired differences against PCA, their verdicts by the rule, the goals."""
+    from audiogen_lib.features import load_features
+    from audiogen_lib.pretrained import load_pretrained
+    from audiogen_lib.stats import paired_bootstrap, verdict
+
+    train = load_features("train", config="paper").subset(64)
+    test = load_features("test", config="paper").subset(10)
+    vae, judge = load_pretrained("vae", "paper"), load_pretrained("classifier", "paper")
+    out = experiments.experiment_vae_reconstruction(test, {"vae": vae}, judge, train=train)
+    assert set(out["rows"]) == {"pca", "vae"} and set(out["differences"]) == {"vae"}
+    for metric, goal in experiments.RECONSTRUCTION_GOALS.items():
+        ci = paired_bootstrap(out["per_clip"]["vae"][metric], out["per_clip"]["pca"][metric])
+        d = out["differences"]["vae"][metric]
+        assert d["estimate"] == pytest.approx(ci.estimate) and d["verdict"] == verdict(ci, claimed="positive")
+        mean = out["rows"]["vae"]["digit_accuracy" if metric == "digit_correct" else metric]
+        assert mean == pytest.approx(np.nanmean(out["per_clip"]["vae"][metric]))
+        assert out["goals"]["vae"][metric] == (mean >= goal)
