@@ -15,6 +15,7 @@ plot_history    loss curves per epoch from a Keras-style history
 stft_explorer   widgets for n_fft, hop and window that redraw the spectrogram; a static view of the defaults first
 hop_gap         what a hop longer than n_fft does (gaps no frame sees), in words
 latent_explorer sliders along the main directions of a VAE's latent codes that decode, redraw and replay; the mean first
+digit_chooser   buttons 0-9 that ask a conditional VAE for that digit and play what it makes; one per digit first
 recording_view  your recording's result (``recording.reconstruct_recording``): what was done to it, then each sound
                 beside its image and the digit the classifier hears (plain HTML)
 recording_widget  an upload button for your own wav in a live kernel; the worked example where nobody can upload
@@ -25,7 +26,7 @@ plot_pipeline   that pipeline drawn, wav file to model and back to sound, each b
 Diagram         what a diagram drew: the figure, its boxes and its arrows
 
 Notebook: notebooks/02_fourier_transform.ipynb, notebooks/05_data_pipeline.ipynb, notebooks/07_training_unet.ipynb,
-notebooks/08_listening_experiments.ipynb, notebooks/09_generation.ipynb
+notebooks/08_listening_experiments.ipynb, notebooks/09_generation.ipynb, notebooks/10_generative_vae.ipynb
 """
 
 from __future__ import annotations
@@ -516,6 +517,62 @@ def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_co
     for s in sliders:
         s.observe(redraw, names="value")
     return widgets.VBox([widgets.VBox(sliders), note, out])
+
+
+def _generated_rows(gen, label) -> dict:
+    """listen_grid rows for :class:`~audiogen_lib.generation.Generated` sounds: what the classifier hears in each."""
+    heard = gen.digits_heard
+    conf = gen.probabilities.max(-1)
+    return {label(k, int(heard[k]), float(conf[k])): (gen.waveforms[k], gen.images[k]) for k in range(len(gen.waveforms))}
+
+
+def digit_chooser(vae, sampler, classifier, *, n: int = 3, seed: int = 0, fmax: float | None = 4000.0):
+    """Ask a conditional VAE for a digit: buttons 0-9 and "new sounds"; each choice generates ``n`` sounds.
+
+    First a static grid, one sound per digit (seed ``seed``), so a page without a live kernel
+    shows what the model makes; then the widget, displayed when it ends a cell. Sounds come
+    from :func:`audiogen_lib.generation.generate` with ``sampler`` (one density per digit),
+    each labelled with the digit the ``classifier`` hears and how sure it is.
+
+    Notebook: notebooks/10_generative_vae.ipynb
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    from .generation import generate
+
+    if not getattr(sampler, "conditional", False):
+        raise AudiogenError("digit_chooser needs a conditional VAE's sampler (one density per digit, e.g. the cvae's)")
+    if not (isinstance(n, (int, np.integer)) and 1 <= n <= 10):
+        raise AudiogenError(f"n must be a whole number of sounds from 1 to 10, got {n!r}")
+    config = vae.feature_config
+    rows = {}
+    for d in range(10):
+        g = generate(vae, sampler, 1, seed=seed, digit=d, classifier=classifier)
+        rows.update(_generated_rows(g, lambda k, h, c, d=d: f"asked for {d}: heard as {h} ({c:.0%})"))
+    display(listen_grid(rows, config=config, fmax=fmax, caption=f"One sound per digit (seed {seed})."))
+
+    digit = widgets.ToggleButtons(options=list(range(10)), value=7, description="digit",
+                                  style={"button_width": "2.5em"})
+    again = widgets.Button(description="new sounds", icon="refresh")
+    out = widgets.Output()
+    state = {"seed": seed + 1}
+
+    def redraw(_change=None):
+        g = generate(vae, sampler, n, seed=state["seed"], digit=digit.value, classifier=classifier)
+        page = listen_grid(_generated_rows(g, lambda k, h, c: f"{digit.value}, seed {state['seed']} #{k + 1}: "
+                                                                f"heard as {h} ({c:.0%})"),
+                           config=config, fmax=fmax)
+        out.outputs = ({"output_type": "display_data", "metadata": {},
+                        "data": {"text/html": page.data, "text/plain": f"{n} sounds asked to say {digit.value}"}},)
+
+    def new_seed(_button):
+        state["seed"] += 1
+        redraw()
+
+    digit.observe(redraw, names="value")
+    again.on_click(new_seed)
+    return widgets.VBox([widgets.HBox([digit, again]), out])
 
 
 

@@ -375,3 +375,26 @@ def test_evaluate_writes_every_sampler_the_references_and_the_provenance(tmp_pat
     assert diff["estimate"] == pytest.approx(np.mean(result["test"]["gmm"]["frechet_to_test_per_set"])
                                              - np.mean(result["test"]["prior"]["frechet_to_test_per_set"]))
     assert result["embedding"]["dimensions"] == 4096
+
+
+def test_the_digit_chooser_shows_every_digit_then_makes_the_one_chosen(tiny_models, classifier, monkeypatch):
+    import IPython.display
+
+    from audiogen_lib import display
+    from audiogen_lib.features import load_features
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setattr(pretrained, "HERE", tiny_models)
+    cvae = generation.load_generator("cvae", "paper")
+    train = load_features("train", config="paper").subset(100)
+    sampler = fit_sampler("gaussian", generation.encode_means(cvae, train.x, train.digits), train.digits)
+    widget = display.digit_chooser(cvae, sampler, classifier, n=2)
+    static = shown[0].data  # the grid a page without a kernel shows: one sound per digit
+    assert all(f"asked for {d}: heard as" in static for d in range(10)) and static.count("<audio") == 10
+    buttons, out = widget.children[0].children[0], widget.children[1]
+    buttons.value = 3
+    page = out.outputs[0]["data"]["text/html"]
+    assert page.count("<audio") == 2 and "3, seed 1 #1: heard as" in page
+    with pytest.raises(AudiogenError, match="conditional VAE"):
+        display.digit_chooser(cvae, fit_sampler("prior", np.zeros((2, cvae.latent_dim))), classifier)
