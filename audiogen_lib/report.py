@@ -17,6 +17,8 @@ comparison_table       paired differences between conditions on the same clips (
 robustness_table       each model's degradation under the three readings of +-10 dB (Markdown)
 convergence_table      epochs and seconds to the plateau of the validation RMSE (Markdown)
 generation_table       inception score, confidence and digit histogram of generated sounds (Markdown)
+GOALS, goal_status     the goals of a VAE that generates; met / missed / undecided by where an interval lies
+generation_goals, goals_table   each goal measured (``audiogen generate --evaluate`` JSONs, VAEs against PCA)
 seeds_table            each training seed's estimate of each claim (Markdown), when several were trained
 markdown_report        all of the above as one document (``results/results.md``)
 write_figures          spectrogram grid, training curves and class histogram (PNG)
@@ -181,6 +183,81 @@ def generation_table(results: dict) -> str:
     rows = [[name, _ci(r.get("inception_score_ci"), ".2f"), _ci(r.get("mean_confidence_ci"), ".2f"),
              " ".join(str(c) for c in r["histogram"])] for name, r in results["generation"]["rows"].items()]
     return _table(["sounds", "inception score (max 10)", "mean confidence", "digits 0-9 recognised (count)"], rows)
+
+
+GOALS = {"unconditional_is": 8.0, "digit_share": 0.05, "conditional_asked": 0.95, "conditional_is": 9.0}
+
+
+def goal_status(interval: dict | None, goal: float) -> str:
+    """``"met"`` when the whole 95% interval lies at or above ``goal``, ``"missed"`` when it lies below, else
+    ``"undecided"``: the verdict rule (:func:`verdict_rule`) applied to a goal."""
+    if interval is None:
+        return "undecided"
+    return "met" if interval["low"] >= goal else "missed" if interval["high"] < goal else "undecided"
+
+
+def _share_interval(k: int, n: int, seed: int = 0) -> dict:
+    """A proportion ``k / n`` with its bootstrap interval over the ``n`` sounds."""
+    from .stats import bootstrap_mean
+
+    return bootstrap_mean(np.r_[np.ones(k), np.zeros(n - k)], seed=seed).to_dict()
+
+
+def generation_goals(sampling: dict, reconstruction: dict | None = None) -> list[dict]:
+    """The goals of a VAE that generates, each measured on the test split with its interval and status.
+
+    ``sampling``: model name -> the JSON of ``audiogen generate --evaluate`` (each model's sampler
+    is the one its validation codes chose); ``reconstruction``: the result of
+    :func:`audiogen_lib.experiments.experiment_vae_reconstruction`. Rows: ``goal``, ``model``,
+    ``measured`` (text), ``status`` (:func:`goal_status`).
+    """
+    rows = []
+    for name, res in sampling.items():
+        best = res["validation"]["best"]
+        row = res["test"][best]
+        hist = np.asarray(row["histogram"])
+        label = f"{name} ({best} sampler)"
+        conditional = res.get("conditional", False)
+        is_goal = GOALS["conditional_is" if conditional else "unconditional_is"]
+        what = "each digit asked for equally often" if conditional else "unconditional"
+        rows.append({"goal": f"inception score >= {is_goal:g} ({what})", "model": label,
+                     "measured": interval_text(row["inception_score"], ".2f"),
+                     "status": goal_status(row["inception_score"], is_goal)})
+        low = int(hist.argmin())
+        share = _share_interval(int(hist[low]), int(hist.sum()))
+        rows.append({"goal": f"every digit heard in >= {GOALS['digit_share']:.0%} of the sounds", "model": label,
+                     "measured": f"rarest, {low}: {interval_text(share, '.1%')}",
+                     "status": goal_status(share, GOALS["digit_share"])})
+        if conditional:
+            k = int(round(row["heard_as_asked"] * row["n"]))
+            asked = _share_interval(k, row["n"])
+            rows.append({"goal": f"the digit asked for is heard in >= {GOALS['conditional_asked']:.0%}",
+                         "model": label, "measured": interval_text(asked, ".1%"),
+                         "status": goal_status(asked, GOALS["conditional_asked"])})
+        floor = res["frechet_floors"]["train_subsets"]
+        fd = row.get("frechet_to_test")
+        rows.append({"goal": "Fréchet distance to real test audio, near the real-vs-real floor", "model": label,
+                     "measured": f"{interval_text(fd, ',.0f')} (floor {interval_text(floor, ',.0f')})",
+                     "status": "reported"})
+    if reconstruction is not None:
+        goals = reconstruction["goal_values"]
+        for name, diffs in reconstruction["differences"].items():
+            r = reconstruction["rows"][name]
+            for metric, key, spec in (("pesq", "pesq", ".2f"), ("digit_correct", "digit_accuracy", ".1%")):
+                rows.append({"goal": f"reconstruction {key.replace('_', ' ')} >= {goals[metric]:{spec}}",
+                             "model": name, "measured": interval_text(r[f"{key}_ci"], spec),
+                             "status": goal_status(r[f"{key}_ci"], goals[metric])})
+                d = diffs[metric]
+                rows.append({"goal": f"reconstruction {key.replace('_', ' ')} better than PCA-{PCA_COMPONENTS}",
+                             "model": name, "measured": interval_text(d, "+" + spec),
+                             "status": {"holds": "met", "does not hold": "missed"}.get(d["verdict"], "undecided")})
+    return rows
+
+
+def goals_table(rows: list[dict]) -> str:
+    """:func:`generation_goals` as Markdown."""
+    return _table(["goal", "model", "measured on test, 95% interval", "status"],
+                  [[r["goal"], r["model"], r["measured"], f"**{r['status']}**"] for r in rows])
 
 
 def seeds_table(results: dict) -> str:

@@ -1,3 +1,5 @@
+import pytest
+
 from audiogen_lib import report
 
 
@@ -53,3 +55,27 @@ def test_labels_are_the_reports_and_cover_every_condition_and_reading():
     table = report.robustness_table({"robustness": {"bin": rob}})
     assert "independent per bin (dB)" in table and "*U-Net without skip connections minus VAE*" in table
     assert "one offset per clip" not in table            # readings not measured are left out
+
+
+@pytest.mark.parametrize("low, high, status", [(8.1, 9.0, "met"), (7.0, 7.9, "missed"), (7.5, 8.5, "undecided")])
+def test_a_goal_is_met_only_when_its_whole_interval_reaches_it(low, high, status):
+    from audiogen_lib.report import goal_status
+
+    assert goal_status({"estimate": (low + high) / 2, "low": low, "high": high}, 8.0) == status
+
+
+def test_generation_goals_read_each_models_chosen_sampler():
+    from audiogen_lib.report import generation_goals, goals_table
+
+    ci = lambda e: {"estimate": e, "low": e - 0.2, "high": e + 0.2}  # noqa: E731
+    res = {"validation": {"best": "gmm"}, "conditional": True,
+           "frechet_floors": {"train_subsets": ci(480.0)},
+           "test": {"gmm": {"inception_score": ci(9.5), "histogram": [30] * 10, "heard_as_asked": 0.99, "n": 300,
+                            "frechet_to_test": ci(900.0)},
+                    "prior": {"inception_score": ci(2.0), "histogram": [300] + [0] * 9, "n": 300}}}
+    rows = generation_goals({"cvae": res})
+    by_goal = {r["goal"].split(" (")[0]: r for r in rows}
+    assert by_goal["inception score >= 9"]["status"] == "met" and "gmm" in by_goal["inception score >= 9"]["model"]
+    assert by_goal["every digit heard in >= 5% of the sounds"]["status"] == "met"
+    assert [r["status"] for r in rows if r["goal"].startswith("the digit asked for")] == ["met"]
+    assert "| goal |" in goals_table(rows)
