@@ -43,6 +43,8 @@ choose_sampler        the samplers' held-out log-likelihoods, the GMM's settings
 sampler_for           a sampler fitted to a split's codes with the settings choose_sampler chose
 n_parameters          free parameters of a mixture (the tie-break of the choices: the simpler of equals)
 db_range              the dB range a generated image is read in
+decode_audio          latents (and a digit) -> images and waveforms, read in db_range
+morph_digit           a conditional VAE with one code and a label that moves from one digit to another
 generate              n sounds: latents -> images -> waveforms (rejection for a digit from an unconditional VAE)
 Generated             what generate returns: codes, images, waveforms, the classifier's probabilities, how they were kept
 classifier_embedding  the classifier's penultimate layer (the input of its softmax layer) for waveforms
@@ -497,6 +499,45 @@ def _to_audio(vae, z, digit, *, config, lo_hi, seed) -> tuple[np.ndarray, np.nda
     from .reconstruction import latents_to_audio
 
     return latents_to_audio(_DigitDecoder(vae, digit), z, config=config, db_range=lo_hi, seed=seed)
+
+
+def decode_audio(vae, z: np.ndarray, digit=None, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Latents (and a digit, for a conditional VAE) -> ``(images, waveforms)``, read in :func:`db_range`."""
+    config = vae.feature_config
+    if _n_classes(vae) and digit is None:
+        raise AudiogenError(f"{vae.name} is conditioned on the digit: say which digit to decode")
+    return _to_audio(vae, np.asarray(z, np.float32), digit, config=config, lo_hi=db_range(vae, config=config),
+                     seed=seed)
+
+
+def morph_digit(vae, z: np.ndarray, from_digit: int, to_digit: int, *, steps: int = 7,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A conditional VAE told ``(1 - t) * one_hot(from_digit) + t * one_hot(to_digit)`` for ``steps`` values of
+    ``t`` from 0 to 1, with one code ``z`` throughout: ``(t, images, waveforms)``.
+
+    The code, which carries what the digit does not (the voice, the timing), stays put;
+    only the label moves.
+    """
+    if not _n_classes(vae):
+        raise AudiogenError(f"{vae.name} is not conditioned on the digit: morph between two codes instead "
+                            f"(experiments.interpolate)")
+    a, b = _check_digit(from_digit), _check_digit(to_digit)
+    if not (isinstance(steps, (int, np.integer)) and steps >= 2):
+        raise AudiogenError(f"steps must be a whole number >= 2, got {steps!r}")
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)
+    labels = (1 - t)[:, None] * _onehot([a] * steps, steps) + t[:, None] * _onehot([b] * steps, steps)
+    z = np.repeat(np.asarray(z, np.float32).reshape(1, -1), steps, axis=0)
+
+    class _Mixed:  # the decoder with the moving label bound, for latents_to_audio
+        @staticmethod
+        def predict(codes, batch_size=256, verbose=0):
+            return vae.decoder.predict([codes, labels], batch_size=batch_size, verbose=0)
+
+    from .reconstruction import latents_to_audio
+
+    config = vae.feature_config
+    images, y = latents_to_audio(_Mixed, z, config=config, db_range=db_range(vae, config=config), seed=seed)
+    return t, images, y
 
 
 def generate(vae, sampler: LatentSampler, n: int, *, seed: int = 0, digit: int | None = None, classifier=None,

@@ -398,3 +398,20 @@ def test_the_digit_chooser_shows_every_digit_then_makes_the_one_chosen(tiny_mode
     assert page.count("<audio") == 2 and "3, seed 1 #1: heard as" in page
     with pytest.raises(AudiogenError, match="conditional VAE"):
         display.digit_chooser(cvae, fit_sampler("prior", np.zeros((2, cvae.latent_dim))), classifier)
+
+
+def test_morphing_the_label_keeps_the_code_and_ends_at_each_digit(tiny_models, monkeypatch):
+    monkeypatch.setattr(pretrained, "HERE", tiny_models)
+    cvae = generation.load_generator("cvae", "paper")
+    z = np.random.default_rng(0).standard_normal(cvae.latent_dim).astype(np.float32)
+    t, images, y = generation.morph_digit(cvae, z, 1, 7, steps=3)
+    assert t.tolist() == [0.0, 0.5, 1.0] and images.shape[0] == y.shape[0] == 3
+    for k, digit in ((0, 1), (2, 7)):  # the ends are the cvae told one digit
+        np.testing.assert_allclose(images[k], generation.decode(cvae, z[None], digit)[0], atol=1e-5)
+    with pytest.raises(AudiogenError, match="0-9|digit"):
+        generation.morph_digit(cvae, z, 1, 12)
+    vae = generation.load_generator("vae_gen", "paper")
+    with pytest.raises(AudiogenError, match="not conditioned"):
+        generation.morph_digit(vae, z, 1, 7)
+    x, wav = generation.decode_audio(vae, z[None])
+    assert x.shape[0] == wav.shape[0] == 1
