@@ -61,7 +61,13 @@ def _cmd_train(args) -> None:
 def _cmd_reproduce(args) -> None:
     from .report import reproduce, verdict_table
 
-    rep = reproduce(args.profile, config=args.config, out_dir=args.out, seeds=args.seeds, reuse=not args.retrain)
+    import shlex
+
+    words = ["audiogen", "reproduce", "--config", args.config, "--out", args.out]
+    words += [w for flag, v in (("--profile", args.profile), ("--seeds", args.seeds)) if v is not None
+              for w in (flag, str(v))] + (["--retrain"] if args.retrain else [])
+    rep = reproduce(args.profile, config=args.config, out_dir=args.out, seeds=args.seeds, reuse=not args.retrain,
+                    command=shlex.join(words))
     print(verdict_table(rep.results))
     print(f"results written to {rep.out_dir}/ (results.md, results.json, wav/, figures/) in {rep.seconds:.0f} s")
 

@@ -378,7 +378,7 @@ class Reproduction:
 
 
 def reproduce(profile=None, *, config: str = "paper", out_dir: str | Path = "results", n_examples: int = 3,
-              seeds: int | None = None, reuse: bool = True) -> Reproduction:
+              seeds: int | None = None, reuse: bool = True, command: str | None = None) -> Reproduction:
     """Run every experiment under ``profile`` and write ``out_dir``: results.json, results.md, wav/, figures/.
 
     ``seeds``: train the three generative models ``seeds`` times (seeds 0, 1, ...) under
@@ -387,15 +387,19 @@ def reproduce(profile=None, *, config: str = "paper", out_dir: str | Path = "res
     tables, sounds and figures are seed 0's. Training is budgeted in epochs and stopped on
     the validation split, so a seed gives the same models on any run of the same software;
     the wall times in the results are measurements. ``reuse``: load a model the same code,
-    data, profile and seed trained before instead of training it again.
+    data, profile and seed trained before instead of training it again. ``command``: what
+    results.json records as the command that wrote it (with the date, commit and machine).
     """
     from . import experiments as ex
     from .config import Profile, get_config, get_profile
     from .errors import AudiogenError
     from .features import load_features
+    from .generation import provenance
     from .runtime import progress
 
     start = time.perf_counter()
+    started = provenance(command or f"audiogen_lib.report.reproduce(profile={getattr(profile, 'name', profile)!r}, "
+                                    f"config={config!r}, seeds={seeds!r})")
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
     config = get_config(config)
     if seeds is not None and seeds < 1:
@@ -429,6 +433,7 @@ def reproduce(profile=None, *, config: str = "paper", out_dir: str | Path = "res
             steps.update()
         results["seeds"] = per_seed
         results["verdicts"] = ex.verdicts(results)
+    results["provenance"] = started
     results["trained_now"] = trained
     results["seconds"] = round(time.perf_counter() - start, 1)
     _write_outputs(results, rec, gen, test, models, out_dir, n_examples=n_examples)

@@ -249,6 +249,9 @@ def test_reproduce_smoke_writes_every_result(tmp_path, capsys):
     assert main(["reproduce", "--profile", "smoke", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["profile"] == "smoke" and results["n_test"] == 16
+    prov = results["provenance"]
+    assert prov["command"] == f"audiogen reproduce --config paper --out {tmp_path} --profile smoke"
+    assert {"date", "git_commit", "machine", "data_manifest"} <= set(prov)
     assert {"original", "ceiling", "zero_phase", "vae", "unet", "unet_noskip", "pca"} <= set(results["reconstruction"])
     assert results["reconstruction"]["original"]["rmse"] == 0.0
     r = results["reconstruction"]["unet"]
