@@ -7,6 +7,7 @@ Public names
 ------------
 LABELS                 what each condition of the experiments is called in tables and figures
 READING_LABELS         what each reading of the study's "+-10 dB" is called in the robustness table
+markdown_table         a Markdown table from a header and rows of cell texts
 interval_text          ``"0.123 [0.101, 0.145]"`` from an interval (its dict or an Interval)
 direction              one of three words for where an interval of a difference lies: above zero, below, across
 verdict_table          the study's claims: the difference that tests each, its interval, the verdict (Markdown)
@@ -86,10 +87,14 @@ def direction(d, *, above: str, below: str, across: str) -> str:
     return above if d["low"] > 0 else below if d["high"] < 0 else across
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: one header row, then ``rows`` (lists of cell texts)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+_table = markdown_table
 
 
 def verdict_rule() -> str:
