@@ -7,7 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 from audiogen_lib import AudiogenError  # noqa: E402
-from audiogen_lib.models import (VAE, build_unet, build_vae, kl_divergence, load_model, rmse,  # noqa: E402
+from audiogen_lib.models import (VAE, weights_sha256, build_unet, build_vae, kl_divergence, load_model, rmse,  # noqa: E402
                                  save_model)
 
 SHAPE = (256, 64, 1)
@@ -112,6 +112,11 @@ def test_save_and_load_with_safe_mode(tmp_path, batch, kind):
     model.fit(batch, *(() if kind == "vae" else (batch,)), epochs=1, verbose=0)  # the optimizer now has state
     path = save_model(model, tmp_path / f"{kind}.keras", config="native8k")
     assert path.stat().st_size < 4 * model.count_params() * 1.3 + 50_000  # weights only, no optimizer state
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:  # every member deflated: the shipped models stay within their budget
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+    assert weights_sha256(load_model(path)) == weights_sha256(model)
 
 
 def test_bad_settings_are_refused(tmp_path):

@@ -104,8 +104,24 @@ def save_model(model: keras.Model, path: str | os.PathLike, *, config: FeatureCo
             "weights_sha256": weights_sha256(fresh), "card": card}
     with atomic_path(path) as tmp:  # a name ending in .keras, as Keras requires
         fresh.save(tmp)
-        with zipfile.ZipFile(tmp, "a") as z:
-            z.writestr(_INFO, json.dumps(info, indent=1))
+        compress_archive(tmp, extra={_INFO: json.dumps(info, indent=1)})
+    return path
+
+
+def compress_archive(path: str | os.PathLike, *, extra: dict[str, str] | None = None) -> Path:
+    """Rewrite a ``.keras`` archive with every member deflated (Keras stores them uncompressed), adding ``extra``.
+
+    The members' bytes, the weights included, are unchanged (so is :func:`weights_sha256`);
+    the file shrinks by about a tenth, and far more for the small models' JSON.
+    """
+    path = Path(path)
+    with zipfile.ZipFile(path) as z:
+        members = {info.filename: z.read(info.filename) for info in z.infolist()}
+    members.update({name: text.encode() for name, text in (extra or {}).items()})
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+            for name, data in members.items():
+                z.writestr(name, data)
     return path
 
 
