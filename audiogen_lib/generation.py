@@ -44,7 +44,7 @@ sampler_for           a sampler fitted to a split's codes with the settings choo
 n_parameters          free parameters of a mixture (the tie-break of the choices: the simpler of equals)
 db_range              the dB range a generated image is read in
 decode_audio          latents (and a digit) -> images and waveforms, read in db_range
-morph_digit           a conditional VAE with one code and a label that moves from one digit to another
+morph_digit           a conditional VAE whose label (and, if asked, code) moves from one digit to another
 generate              n sounds: latents -> images -> waveforms (rejection for a digit from an unconditional VAE)
 Generated             what generate returns: codes, images, waveforms, the classifier's probabilities, how they were kept
 classifier_embedding  the classifier's penultimate layer (the input of its softmax layer) for waveforms
@@ -510,13 +510,13 @@ def decode_audio(vae, z: np.ndarray, digit=None, *, seed: int = 0) -> tuple[np.n
                      seed=seed)
 
 
-def morph_digit(vae, z: np.ndarray, from_digit: int, to_digit: int, *, steps: int = 7,
-                seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def morph_digit(vae, z: np.ndarray, from_digit: int, to_digit: int, *, z_to: np.ndarray | None = None,
+                steps: int = 7, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A conditional VAE told ``(1 - t) * one_hot(from_digit) + t * one_hot(to_digit)`` for ``steps`` values of
-    ``t`` from 0 to 1, with one code ``z`` throughout: ``(t, images, waveforms)``.
+    ``t`` from 0 to 1: ``(t, images, waveforms)``.
 
-    The code, which carries what the digit does not (the voice, the timing), stays put;
-    only the label moves.
+    With ``z`` alone the code stays put and only the label moves; with ``z_to`` the code
+    moves too, on the straight line from ``z`` to ``z_to`` (from one clip to another, say).
     """
     if not _n_classes(vae):
         raise AudiogenError(f"{vae.name} is not conditioned on the digit: morph between two codes instead "
@@ -526,7 +526,11 @@ def morph_digit(vae, z: np.ndarray, from_digit: int, to_digit: int, *, steps: in
         raise AudiogenError(f"steps must be a whole number >= 2, got {steps!r}")
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)
     labels = (1 - t)[:, None] * _onehot([a] * steps, steps) + t[:, None] * _onehot([b] * steps, steps)
-    z = np.repeat(np.asarray(z, np.float32).reshape(1, -1), steps, axis=0)
+    z = np.asarray(z, np.float32).reshape(1, -1)
+    end = z if z_to is None else np.asarray(z_to, np.float32).reshape(1, -1)
+    if end.shape != z.shape:
+        raise AudiogenError(f"z and z_to must be codes of the same size, got {z.shape[1]} and {end.shape[1]}")
+    z = ((1 - t)[:, None] * z + t[:, None] * end).astype(np.float32)
 
     class _Mixed:  # the decoder with the moving label bound, for latents_to_audio
         @staticmethod

@@ -249,11 +249,12 @@ def generation_goals(sampling: dict, reconstruction: dict | None = None) -> list
         for name, diffs in reconstruction["differences"].items():
             r = reconstruction["rows"][name]
             for metric, key, spec in (("pesq", "pesq", ".2f"), ("digit_correct", "digit_accuracy", ".1%")):
-                rows.append({"goal": f"reconstruction {key.replace('_', ' ')} >= {goals[metric]:{spec}}",
+                what = {"pesq": "PESQ-NB", "digit_accuracy": "digit accuracy"}[key]
+                rows.append({"goal": f"reconstruction {what} >= {goals[metric]:{spec}}",
                              "model": name, "measured": interval_text(r[f"{key}_ci"], spec),
                              "status": goal_status(r[f"{key}_ci"], goals[metric])})
                 d = diffs[metric]
-                rows.append({"goal": f"reconstruction {key.replace('_', ' ')} better than PCA-{PCA_COMPONENTS}",
+                rows.append({"goal": f"reconstruction {what} better than PCA-{PCA_COMPONENTS}",
                              "model": name, "measured": interval_text(d, "+" + spec),
                              "status": {"holds": "met", "does not hold": "missed"}.get(d["verdict"], "undecided")})
     return rows

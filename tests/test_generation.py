@@ -408,6 +408,10 @@ def test_morphing_the_label_keeps_the_code_and_ends_at_each_digit(tiny_models, m
     assert t.tolist() == [0.0, 0.5, 1.0] and images.shape[0] == y.shape[0] == 3
     for k, digit in ((0, 1), (2, 7)):  # the ends are the cvae told one digit
         np.testing.assert_allclose(images[k], generation.decode(cvae, z[None], digit)[0], atol=1e-5)
+    z2 = -z
+    _, both, _ = generation.morph_digit(cvae, z, 1, 7, z_to=z2, steps=3)  # the code moves too
+    np.testing.assert_allclose(both[0], images[0], atol=1e-5)
+    np.testing.assert_allclose(both[2], generation.decode(cvae, z2[None], 7)[0], atol=1e-5)
     with pytest.raises(AudiogenError, match="0-9|digit"):
         generation.morph_digit(cvae, z, 1, 12)
     vae = generation.load_generator("vae_gen", "paper")
