@@ -223,11 +223,15 @@ def generation_goals(sampling: dict, reconstruction: dict | None = None) -> list
         hist = np.asarray(row["histogram"])
         label = f"{name} ({best} sampler)"
         conditional = res.get("conditional", False)
-        is_goal = GOALS["conditional_is" if conditional else "unconditional_is"]
-        what = "each digit asked for equally often" if conditional else "unconditional"
-        rows.append({"goal": f"inception score >= {is_goal:g} ({what})", "model": label,
-                     "measured": interval_text(row["inception_score"], ".2f"),
-                     "status": goal_status(row["inception_score"], is_goal)})
+        # A conditional VAE asked for each digit equally often is also an unconditional generator
+        # (the digit drawn uniformly, then the code): its sounds answer both goals.
+        is_goals = ([("unconditional: the digit drawn uniformly, then the code", GOALS["unconditional_is"]),
+                     ("each digit asked for equally often", GOALS["conditional_is"])] if conditional
+                    else [("unconditional", GOALS["unconditional_is"])])
+        for what, is_goal in is_goals:
+            rows.append({"goal": f"inception score >= {is_goal:g} ({what})", "model": label,
+                         "measured": interval_text(row["inception_score"], ".2f"),
+                         "status": goal_status(row["inception_score"], is_goal)})
         low = int(hist.argmin())
         share = _share_interval(int(hist[low]), int(hist.sum()))
         rows.append({"goal": f"every digit heard in >= {GOALS['digit_share']:.0%} of the sounds", "model": label,
