@@ -58,16 +58,28 @@ def _cmd_train(args) -> None:
         print(f"shipped as {target}")
 
 
+def _command_line(command: str, options) -> str:
+    """The command as it would be typed again, for a result's provenance: ``audiogen COMMAND`` and each
+    ``(flag, value)`` in order; None and False are left out, True is the flag alone, a list repeats the flag."""
+    import shlex
+
+    words = ["audiogen", command]
+    for flag, value in options:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if v is None or v is False:
+                continue
+            words += [flag] if v is True else [flag, str(v)]
+    return shlex.join(words)
+
+
 def _cmd_reproduce(args) -> None:
     from .report import reproduce, verdict_table
 
-    import shlex
-
-    words = ["audiogen", "reproduce", "--config", args.config, "--out", args.out]
-    words += [w for flag, v in (("--profile", args.profile), ("--seeds", args.seeds)) if v is not None
-              for w in (flag, str(v))] + (["--retrain"] if args.retrain else [])
+    command = _command_line("reproduce", [("--config", args.config), ("--out", args.out), ("--profile", args.profile),
+                                          ("--seeds", args.seeds), ("--retrain", args.retrain)])
     rep = reproduce(args.profile, config=args.config, out_dir=args.out, seeds=args.seeds, reuse=not args.retrain,
-                    command=shlex.join(words))
+                    command=command)
     print(verdict_table(rep.results))
     print(f"results written to {rep.out_dir}/ (results.md, results.json, wav/, figures/) in {rep.seconds:.0f} s")
 
@@ -314,19 +326,13 @@ def _cmd_reconstruct(args) -> None:
 
 
 def _cmd_generate(args) -> None:
-    import shlex
-
     from .generation import run_evaluate, run_generate
 
     # The command as it would be typed again, every setting spelled out (defaults included).
     opts = [("--model", args.model), ("--digit", args.digit), ("--n", args.n), ("--sampler", args.sampler),
             ("--seed", args.seed), ("--config", args.config), ("--profile", args.profile), ("--out", args.out),
             ("--evaluate", args.evaluate)]
-    words = ["audiogen", "generate"]
-    for flag, value in opts:
-        if value is not None:
-            words += [flag, str(value)]
-    command = shlex.join(words)
+    command = _command_line("generate", opts)
     if args.evaluate:
         if args.out or args.digit is not None or args.sampler:
             raise AudiogenError("--evaluate measures every sampler on the test split and writes one JSON file: "
@@ -349,16 +355,13 @@ def _cmd_generate(args) -> None:
 
 
 def _cmd_sweep(args) -> None:
-    import shlex
-
     from .sweep import DEFAULT_BETAS, run_sweep
 
-    words = ["audiogen", "sweep", "--config", args.config, "--out", args.out, "--seed", str(args.seed)]
-    words += [w for b in (args.beta or ()) for w in ("--beta", f"{b:g}")]
-    words += [w for flag, v in (("--profile", args.profile), ("--epochs", args.epochs)) if v is not None
-              for w in (flag, str(v))]
+    command = _command_line("sweep", [("--config", args.config), ("--out", args.out), ("--seed", args.seed),
+                                      ("--beta", [f"{b:g}" for b in args.beta or ()]),
+                                      ("--profile", args.profile), ("--epochs", args.epochs)])
     result = run_sweep(args.out, betas=args.beta or DEFAULT_BETAS, config=args.config, profile=args.profile,
-                       epochs=args.epochs, seed=args.seed, command=shlex.join(words))
+                       epochs=args.epochs, seed=args.seed, command=command)
     print(f"chosen on validation ({result['choice']['rule']}): beta {result['choice']['beta']:g}; written to {args.out}")
 
 

@@ -22,6 +22,7 @@ experiment_vae_reconstruction   VAEs against PCA: PESQ-NB and digit accuracy, pa
 phase_method            the phase reconstruction the experiments use (the library's default)
 images_to_audio         ``reconstruction.features_to_audio`` with the experiments' reading of ``n_iter``
 score_audio             per-clip scores of one set of waveforms against the test split, and their means with intervals
+summary_key             the key of a per-clip metric's mean in a summary row (digit_correct -> digit_accuracy)
 reference_audio         the original, the ceiling, Griffin-Lim (the study's reference) and the zero-phase floor
 experiment_reconstruction   every score for the references and each model's reconstruction of the test split
 perturb_db              add [-max_db, max_db] dB to dB spectrograms: one offset per clip, or per bin
@@ -329,10 +330,15 @@ def score_audio(test: FeatureSet, y: np.ndarray, *, classifier=None, x_hat: np.n
     return row, per_clip
 
 
+def summary_key(metric: str) -> str:
+    """The key of a per-clip metric's mean in a summary row: ``digit_correct`` (per clip) -> ``digit_accuracy``."""
+    return "digit_accuracy" if metric == "digit_correct" else metric
+
+
 def _summarise(per_clip: dict) -> dict:
     row = {}
     for metric, values in per_clip.items():
-        name = "digit_accuracy" if metric == "digit_correct" else metric
+        name = summary_key(metric)
         if values is None:
             row[name], row[f"{name}_ci"] = None, None
             continue
@@ -447,9 +453,8 @@ def experiment_vae_reconstruction(test: FeatureSet, vaes: dict, classifier, *, t
         for metric in RECONSTRUCTION_GOALS:
             ci = paired_bootstrap(per_clip[name][metric], per_clip["pca"][metric], seed=seed)
             differences[name][metric] = {**ci.to_dict(), "verdict": verdict(ci, claimed="positive")}
-    row_name = {"pesq": "pesq", "digit_correct": "digit_accuracy"}
-    goals = {name: {metric: bool(rows[name][row_name[metric]] >= goal) for metric, goal in RECONSTRUCTION_GOALS.items()}
-             for name in vaes}
+    goals = {name: {metric: bool(rows[name][summary_key(metric)] >= goal)
+                    for metric, goal in RECONSTRUCTION_GOALS.items()} for name in vaes}
     return {"rows": rows, "per_clip": per_clip, "differences": differences, "goals": goals,
             "goal_values": RECONSTRUCTION_GOALS, "pca_components": PCA_COMPONENTS, "phase_method": phase_method()}
 

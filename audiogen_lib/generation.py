@@ -276,6 +276,12 @@ def _n_classes(vae) -> int:
 
 
 def _onehot(digits, n: int) -> np.ndarray:
+    """One-hot rows for ``n`` codes from one digit or one per code; label weights ``(n, 10)`` pass as they are."""
+    weights = np.asarray(digits)
+    if weights.ndim == 2:  # a mix of digits per code (morph_digit)
+        if weights.shape != (n, N_DIGITS):
+            raise AudiogenError(f"label weights must be ({n}, {N_DIGITS}), one row per code; got {weights.shape}")
+        return weights.astype(np.float32)
     digits = np.broadcast_to(np.asarray(digits, np.int64), (n,))
     return np.eye(N_DIGITS, dtype=np.float32)[digits]
 
@@ -293,7 +299,8 @@ def encode_means(vae, x: np.ndarray, digits: np.ndarray | None = None, *, batch_
 
 
 def decode(vae, z: np.ndarray, digit=None, *, batch_size: int = 256) -> np.ndarray:
-    """Latents ``(N, latent_dim)`` -> images ``(N, n_bins, n_frames, 1)`` in [0, 1]; a conditional VAE needs ``digit``."""
+    """Latents ``(N, latent_dim)`` -> images ``(N, n_bins, n_frames, 1)`` in [0, 1]; a conditional VAE needs ``digit``
+    (one digit, one per code, or label weights ``(N, 10)``)."""
     z = np.asarray(z, np.float32)
     if _n_classes(vae):
         if digit is None:
@@ -531,16 +538,8 @@ def morph_digit(vae, z: np.ndarray, from_digit: int, to_digit: int, *, z_to: np.
     if end.shape != z.shape:
         raise AudiogenError(f"z and z_to must be codes of the same size, got {z.shape[1]} and {end.shape[1]}")
     z = ((1 - t)[:, None] * z + t[:, None] * end).astype(np.float32)
-
-    class _Mixed:  # the decoder with the moving label bound, for latents_to_audio
-        @staticmethod
-        def predict(codes, batch_size=256, verbose=0):
-            return vae.decoder.predict([codes, labels], batch_size=batch_size, verbose=0)
-
-    from .reconstruction import latents_to_audio
-
     config = vae.feature_config
-    images, y = latents_to_audio(_Mixed, z, config=config, db_range=db_range(vae, config=config), seed=seed)
+    images, y = _to_audio(vae, z, labels, config=config, lo_hi=db_range(vae, config=config), seed=seed)
     return t, images, y
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .experiments import PCA_COMPONENTS
+from .experiments import PCA_COMPONENTS, summary_key
 
 CONDITIONS = ("original", "ceiling", "griffinlim", "vae", "unet", "unet_noskip", "pca", "zero_phase")
 LABELS = {"original": "original audio", "ceiling": "phase reconstruction of the true magnitude (ceiling)",
@@ -252,8 +252,8 @@ def generation_goals(sampling: dict, reconstruction: dict | None = None) -> list
         goals = reconstruction["goal_values"]
         for name, diffs in reconstruction["differences"].items():
             r = reconstruction["rows"][name]
-            for metric, key, spec in (("pesq", "pesq", ".2f"), ("digit_correct", "digit_accuracy", ".1%")):
-                what = {"pesq": "PESQ-NB", "digit_accuracy": "digit accuracy"}[key]
+            for metric, what, spec in (("pesq", "PESQ-NB", ".2f"), ("digit_correct", "digit accuracy", ".1%")):
+                key = summary_key(metric)
                 rows.append({"goal": f"reconstruction {what} >= {goals[metric]:{spec}}",
                              "model": name, "measured": interval_text(r[f"{key}_ci"], spec),
                              "status": goal_status(r[f"{key}_ci"], goals[metric])})

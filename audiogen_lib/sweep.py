@@ -63,7 +63,7 @@ def kl_nats(vae, x: np.ndarray, digits: np.ndarray | None = None, *, batch_size:
 def measure_point(vae, classifier, train, split, *, n_samples: int = 300, seed: int = 0,
                   split_emb: np.ndarray | None = None) -> dict:
     """Distortion (RMSE), rate (KL nats) and each of :data:`SWEEP_SAMPLERS`' samples for one VAE on ``split``."""
-    from .generation import _codes, classifier_embedding, db_range, fit_sampler, frechet_distance, generate
+    from .generation import _codes, _draw, classifier_embedding, db_range, fit_sampler, frechet_distance
     from .metrics import inception_score
     from .training import reconstruction_rmse
 
@@ -76,15 +76,7 @@ def measure_point(vae, classifier, train, split, *, n_samples: int = 300, seed: 
     codes, code_digits = _codes(vae, train)
     for kind in SWEEP_SAMPLERS:
         sampler = fit_sampler(kind, codes, code_digits, seed=seed)
-        if sampler.conditional:
-            per = max(1, n_samples // 10)
-            gens = [generate(vae, sampler, per, seed=seed, digit=d, classifier=classifier, lo_hi=lo_hi)
-                    for d in range(10)]
-            y = np.concatenate([g.waveforms for g in gens])
-            probs = np.concatenate([g.probabilities for g in gens])
-        else:
-            g = generate(vae, sampler, n_samples, seed=seed, classifier=classifier, lo_hi=lo_hi)
-            y, probs = g.waveforms, g.probabilities
+        y, probs, _ = _draw(vae, sampler, n_samples, seed=seed, classifier=classifier, lo_hi=lo_hi)
         row["samplers"][kind] = {
             "inception_score": float(inception_score(probs)),
             "histogram": np.bincount(probs.argmax(-1), minlength=10).tolist(),
@@ -95,11 +87,9 @@ def measure_point(vae, classifier, train, split, *, n_samples: int = 300, seed: 
 
 def _point_dir(work: Path, config, profile: Profile, beta: float, epochs: int, seed: int) -> Path:
     """A model's folder, keyed by its settings and the code that trains it (a change retrains)."""
-    import hashlib
+    from .experiments import _source_hash
 
-    here = Path(__file__).resolve().parent
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in (here / "training.py", here / "models" / "generative.py",
-                                                           here / "models" / "vae.py"))).hexdigest()[:10]
+    code = _source_hash(["training", "models/generative", "models/vae"])[:10]
     return work / f"vae_gen-{config.name}-{profile.name}-beta{beta:g}-epochs{epochs}-seed{seed}-{code}"
 
 
@@ -112,6 +102,7 @@ def rate_distortion(betas=DEFAULT_BETAS, *, config: str = "paper", profile: str 
     a third of those. The shipped study VAE is measured as the reference point
     (``"study"``), except in the smoke profile, whose models are not the shipped ones.
     """
+    from .classifier import audio_to_probabilities
     from .features import cache_dir, load_features
     from .generation import classifier_embedding, frechet_distance
     from .metrics import inception_score
@@ -158,7 +149,7 @@ def rate_distortion(betas=DEFAULT_BETAS, *, config: str = "paper", profile: str 
                  f"IS {best['inception_score']:.2f} ({time.perf_counter() - t0:.0f} s)")
 
     reference = {"real validation audio": {
-        "inception_score": float(inception_score(_probs(classifier, validation.waveforms))),
+        "inception_score": float(inception_score(audio_to_probabilities(classifier, validation.waveforms))),
         "frechet_train": float(frechet_distance(val_emb, classifier_embedding(
             classifier, train.subset(len(validation), seed=seed).waveforms))),
         "what": "inception score of the real validation clips; Fréchet distance to them of as many real "
@@ -177,12 +168,6 @@ def rate_distortion(betas=DEFAULT_BETAS, *, config: str = "paper", profile: str 
                          "warmup_epochs": warmup_epochs, "n_samples": n_samples, "seed": seed,
                          "objective": "sigma-VAE (decoder variance at its optimum) + beta * KL",
                          "splits": {"train": len(train), "validation": len(validation)}}}
-
-
-def _probs(classifier, y):
-    from .classifier import audio_to_probabilities
-
-    return audio_to_probabilities(classifier, y)
 
 
 def run_sweep(path: str | os.PathLike, *, betas=DEFAULT_BETAS, config: str = "paper", profile=None,
