@@ -162,11 +162,8 @@ ALLOWED_NUMBERS = {
     "1.02": "the native8k config's clip duration in seconds",
     "3,000": "FSDD's size as its documentation gives it: 6 speakers x 10 digits x 50 takes",
     "1,000,000": "the study's weight alpha on the reconstruction term (the library's default)",
-    "6.02": "20 log10(2): dB per bit in the textbook quantisation SNR 6.02 B + 1.76",
-    "1.76": "10 log10(3/2): the constant of that formula",
-    "4.5": "the top of PESQ's raw scale (ITU-T P.862)",
-    "4.55": "the top of PESQ-NB's MOS-LQO scale (ITU-T P.862.1)",
-    "0.99": "momentum: Keras BatchNormalization's default, and fast Griffin-Lim's (librosa, Perraudin et al.)",
+    "4.5": "the top of PESQ's raw scale (ITU-T P.862, cited where it is typed)",
+    "4.55": "the top of PESQ-NB's MOS-LQO scale (ITU-T P.862.1, cited where it is typed)",
 }
 
 _FENCE_CODE = re.compile(r"^(```+|~~~+)(?!\{).*?^\1", re.S | re.M)         # a code block (not a {directive})
