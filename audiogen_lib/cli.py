@@ -40,17 +40,20 @@ def _cmd_train(args) -> None:
     from .pretrained import HERE
     from .training import train
 
+    if args.kind == "ldm":
+        return _cmd_train_ldm(args)
     name = args.kind if args.skip_connections else f"{args.kind}_noskip"
-    out = Path(args.out or f"runs/{name}_{args.config}_{args.preset}")
-    run = train(args.kind, config=args.config, preset=args.preset, profile=args.profile, epochs=args.epochs,
+    preset = args.latent if args.kind == "latent_ae" else args.preset
+    out = Path(args.out or f"runs/{name}_{args.config}_{preset}")
+    run = train(args.kind, config=args.config, preset=preset, profile=args.profile, epochs=args.epochs,
                 skip_connections=args.skip_connections, seed=args.seed, beta=args.beta, free_bits=args.free_bits,
                 warmup_epochs=args.warmup_epochs, max_seconds=args.max_minutes and args.max_minutes * 60,
                 out_dir=out, verbose=2)
     final = {k: round(v, 5) for k, v in run.card["final"].items()}
-    print(f"{name} ({args.config}, {args.preset}): {run.card['epochs_run']} epochs, best {run.card['best_epoch']}, "
+    print(f"{name} ({args.config}, {preset}): {run.card['epochs_run']} epochs, best {run.card['best_epoch']}, "
           f"{run.card['wall_time_s']:.0f} s; {final}; saved to {run.path}")
     if args.ship:
-        if args.preset != "fast":
+        if args.kind != "latent_ae" and args.preset != "fast":
             raise AudiogenError("only the fast preset is shipped (the 10 MB budget); drop --ship or use --preset fast")
         target = HERE / f"{name}_{args.config}.keras"
         shutil.copyfile(run.path, target)
@@ -374,8 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_data)
 
     p = sub.add_parser("train", help="train a model on the training split, selected on the validation split")
-    p.add_argument("kind", choices=["vae", "unet", "classifier", "vae_gen", "cvae"],
-                   help="vae: the study's; vae_gen, cvae: VAEs trained to generate (cvae: conditioned on the digit)")
+    p.add_argument("kind", choices=["vae", "unet", "classifier", "vae_gen", "cvae", "latent_ae", "ldm"],
+                   help="vae: the study's; vae_gen, cvae: VAEs trained to generate (cvae: conditioned on the digit); "
+                        "latent_ae, ldm: the two halves of the latent diffusion model (ldm needs a latent_ae)")
     p.add_argument("--config", default="paper", help="feature config: paper or native8k (default: paper)")
     p.add_argument("--preset", default="fast", choices=["fast", "paper"], help="architecture (default: fast)")
     p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
@@ -387,6 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta", type=float, default=None, help="vae_gen/cvae: weight of the KL term (default: 1.0)")
     p.add_argument("--free-bits", type=float, default=None, help="vae_gen/cvae: free bits per latent dimension (default: 0)")
     p.add_argument("--warmup-epochs", type=int, default=None, help="vae_gen/cvae: epochs of KL warm-up (default: 10)")
+    p.add_argument("--latent", default="f4c4", choices=["f4c4", "f8c4"],
+                   help="latent_ae: the latent's shape, 64x16x4 (f4c4) or 32x8x4 (f8c4) for the paper config")
+    p.add_argument("--autoencoder", default=None,
+                   help="ldm: the latent autoencoder's .keras file (default: the shipped latent_ae)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<kind>_<config>_<preset>)")
     p.add_argument("--ship", action="store_true", help="copy the model and its card into the package's pretrained/")
     p.set_defaults(func=_cmd_train)

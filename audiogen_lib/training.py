@@ -31,7 +31,7 @@ import numpy as np
 from .config import FeatureConfig, Profile, get_config, get_profile
 from .errors import AudiogenError
 
-KINDS = ("vae", "unet", "classifier", "vae_gen", "cvae")
+KINDS = ("vae", "unet", "classifier", "vae_gen", "cvae", "latent_ae")
 GENERATIVE = ("vae_gen", "cvae")  # the VAEs trained to generate (models/generative.py); cvae reads the digit
 
 # Per kind: learning rate, early stopping (patience, min_delta on the validation loss) and batch size.
@@ -46,6 +46,8 @@ DEFAULTS = {
     # min_delta in nats per clip (the loss is a negative log-likelihood)
     "vae_gen": dict(learning_rate=1e-3, patience=10, min_delta=1.0, batch_size=64),
     "cvae": dict(learning_rate=1e-3, patience=10, min_delta=1.0, batch_size=64),
+    # min_delta on MSE per pixel plus the light KL (models/latent.py)
+    "latent_ae": dict(learning_rate=1e-3, patience=8, min_delta=1e-6, batch_size=32),
 }
 # The generative VAEs' objective (models/generative.py); chosen on validation, see the card.
 GENERATIVE_DEFAULTS = dict(beta=1.0, free_bits=0.0, warmup_epochs=10)
@@ -147,6 +149,10 @@ def _build(kind: str, config: FeatureConfig, preset: str, *, alpha, reconstructi
            generative=None):
     from .models import build_classifier, build_unet, build_vae
 
+    if kind == "latent_ae":
+        from .models.latent import build_latent_autoencoder
+
+        return build_latent_autoencoder(config.shape, preset=preset, seed=seed)
     if kind in GENERATIVE:
         from .models.generative import build_generative_vae
 
@@ -231,7 +237,10 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
     d = DEFAULTS[kind]
     epochs = epochs or {"vae": profile.vae_epochs, "unet": profile.unet_epochs, "classifier": profile.classifier_epochs,
-                        "vae_gen": profile.vae_epochs, "cvae": profile.vae_epochs}[kind]
+                        "vae_gen": profile.vae_epochs, "cvae": profile.vae_epochs,
+                        "latent_ae": profile.vae_epochs}[kind]
+    if kind == "latent_ae" and preset in ("fast", "paper"):
+        preset = "f4c4"  # the latent autoencoder's presets name the latent (models/latent.py)
     generative = {k: v if v is not None else GENERATIVE_DEFAULTS[k]
                   for k, v in dict(beta=beta, free_bits=free_bits, warmup_epochs=warmup_epochs).items()}
     batch_size = batch_size or d["batch_size"]
@@ -247,7 +256,7 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
     model = _build(kind, config, preset, alpha=alpha, reconstruction=reconstruction,
                    skip_connections=skip_connections, seed=seed, generative=generative)
     optimizer = keras.optimizers.Adam(learning_rate)
-    if kind in ("vae", *GENERATIVE):
+    if kind in ("vae", "latent_ae", *GENERATIVE):
         model.compile(optimizer=optimizer)
     elif kind == "unet":
         from .models import rmse
@@ -313,6 +322,12 @@ def train(kind: str, *, config: str | FeatureConfig = "paper", preset: str = "fa
         "final": {k: v[best_epoch] for k, v in history.items() if k != "wall_time"},
         "history": history,
     }
+    if kind == "latent_ae":
+        from .models.latent import latent_scale
+
+        model.scale = latent_scale(model, train_set.x)
+        card["latent"] = {"shape": list(model.latent_shape), "numbers": int(np.prod(model.latent_shape)),
+                          "scale": model.scale, "kl_weight": model.kl_weight}
     if kind != "classifier":
         labels = (lambda split: split.digits) if kind == "cvae" else (lambda split: None)
         card["final"]["validation_rmse"] = reconstruction_rmse(model, validation_set.x, digits=labels(validation_set))
