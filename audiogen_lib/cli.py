@@ -61,6 +61,26 @@ def _cmd_train(args) -> None:
         print(f"shipped as {target}")
 
 
+def _cmd_train_ldm(args) -> None:
+    """``audiogen train ldm``: the denoiser on the latents of a latent autoencoder (the shipped one by default)."""
+    import shutil
+    from pathlib import Path
+
+    from .diffusion import train_denoiser
+    from .pretrained import HERE
+
+    out = Path(args.out or f"runs/ldm_{args.config}")
+    run = train_denoiser(config=args.config, profile=args.profile, autoencoder=args.autoencoder, epochs=args.epochs,
+                         max_seconds=args.max_minutes and args.max_minutes * 60, seed=args.seed, out_dir=out, verbose=2)
+    print(f"ldm ({args.config}): {run.card['epochs_run']} epochs, best {run.card['best_epoch']}, "
+          f"{run.card['wall_time_s']:.0f} s; {run.card['final']}; saved to {run.path}")
+    if args.ship:
+        target = HERE / f"ldm_{args.config}.keras"
+        shutil.copyfile(run.path, target)
+        shutil.copyfile(out / "card.json", target.with_suffix(".json"))
+        print(f"shipped as {target}")
+
+
 def _command_line(command: str, options) -> str:
     """The command as it would be typed again, for a result's provenance: ``audiogen COMMAND`` and each
     ``(flag, value)`` in order; None and False are left out, True is the flag alone, a list repeats the flag."""

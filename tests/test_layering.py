@@ -30,6 +30,7 @@ LAYERS = [
     ["training"],
     ["classifier"],
     ["recording", "generation"],
+    ["diffusion"],  # the latent diffusion model: reuses generation's output folders and provenance
     ["experiments", "bench"],
     ["sweep"],  # trains and measures through experiments' and generation's helpers
     ["display"],

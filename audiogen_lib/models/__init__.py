@@ -6,6 +6,8 @@ build_vae, VAE, VAE_PRESETS       the variational autoencoder (models/vae.py)
 build_unet, UNET_PRESETS          the U-Net (models/unet.py)
 GenerativeVAE, build_generative_vae  the VAE trained to generate, optionally digit-conditional (models/generative.py)
 build_classifier                  the digit classifier, the judge (models/classifier.py)
+LatentAutoencoder, build_latent_autoencoder  the autoencoder with a spatial latent (models/latent.py)
+build_denoiser, LatentFlow        the latent diffusion model's denoising U-Net and its training (models/denoiser.py)
 save_model                        ``.keras`` file with the feature config, normalisation, weights' sha256 and card inside, atomic
 load_model                        load one with ``safe_mode=True``; checks the weights' sha256; the model carries
                                   ``feature_config``, ``normalisation`` and ``card``
@@ -37,6 +39,8 @@ from .layers import Sampling, kl_divergence, mse, rmse  # noqa: E402
 from .unet import UNET_PRESETS, build_unet  # noqa: E402
 from .generative import GenerativeVAE, KLWarmUp, build_generative_vae  # noqa: E402
 from .vae import VAE, VAE_PRESETS, build_vae  # noqa: E402
+from .latent import LATENT_PRESETS, LatentAutoencoder, build_latent_autoencoder  # noqa: E402
+from .denoiser import LatentFlow, TimeEmbedding, build_denoiser  # noqa: E402
 
 _INFO = "audiogen.json"
 
@@ -69,7 +73,7 @@ def weights_sha256(model: keras.Model) -> str:
 
 def compile_for_evaluation(model: keras.Model) -> keras.Model:
     """Compile so that ``evaluate`` reports the training loss (VAE: its own; U-Net: RMSE; classifier: cross-entropy)."""
-    if isinstance(model, (VAE, GenerativeVAE)):
+    if isinstance(model, (VAE, GenerativeVAE, LatentAutoencoder)):
         model.compile(optimizer="adam")
     elif len(model.output_shape) == 4:
         model.compile(optimizer="adam", loss=rmse)

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import AudiogenError
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("vae", "unet", "unet_noskip", "classifier", "vae_gen", "cvae")
+KINDS = ("vae", "unet", "unet_noskip", "classifier", "vae_gen", "cvae", "latent_ae", "ldm")
 # The `audiogen train` arguments that make each kind (vae_gen, cvae: the VAEs trained to generate).
 _TRAIN_ARGS = {"unet_noskip": "unet --no-skip"}
 
