@@ -389,11 +389,13 @@ class RecordingBar:
 
 def test_reconstruction_shows_progress_from_the_first_second_chunk_by_chunk(rng, monkeypatch):
     log = []
-    monkeypatch.setattr(experiments, "progress", lambda iterable=None, **kw: RecordingBar(log, **kw))
-    monkeypatch.setattr(experiments, "CHUNK", 2)
-    monkeypatch.setattr(experiments, "images_to_audio",
+    for module in (experiments.reconstruction, experiments.audio):   # each module's own progress
+        monkeypatch.setattr(module, "progress", lambda iterable=None, **kw: RecordingBar(log, **kw))
+    monkeypatch.setattr(experiments.audio, "CHUNK", 2)
+    monkeypatch.setattr(experiments.audio, "images_to_audio",
                         lambda x, lo, hi, **kw: log.append(("audio", len(x))) or np.zeros((len(x), 8)))
-    monkeypatch.setattr(experiments, "score_audio", lambda test, y, **kw: log.append(("score",)) or ({}, {}))
+    monkeypatch.setattr(experiments.reconstruction, "score_audio",
+                        lambda test, y, **kw: log.append(("score",)) or ({}, {}))
     test = feature_set(rng, n=3)
     models = {name: FakeUNet() for name in experiments.MODEL_NAMES} | {"classifier": None}
     experiments.experiment_reconstruction(test, models, n_iter=1)
@@ -409,7 +411,7 @@ def test_no_bare_tqdm_bar_in_the_library():
     """Only runtime.progress makes bars: tqdm.auto's widget would stay dead in a saved notebook and the book."""
     from pathlib import Path
 
-    package = Path(experiments.__file__).parent
+    package = Path(experiments.__file__).parents[1]   # audiogen_lib/, experiments being a package
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
                  if p.name != "runtime.py" and "tqdm" in p.read_text(encoding="utf8")]
     assert not offenders, f"use audiogen_lib.runtime.progress instead of tqdm in {offenders}"

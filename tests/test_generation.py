@@ -203,7 +203,7 @@ def tiny_models(tmp_path_factory):
 def sampler_cache(tmp_path_factory, monkeypatch):
     """Sampler choices cached in a fresh folder per test, so that every test makes its choice afresh."""
     folder = tmp_path_factory.mktemp("sampling-cache")
-    monkeypatch.setattr(generation, "_cache_root", lambda: folder)
+    monkeypatch.setattr(generation.sampler_choice, "_cache_root", lambda: folder)
 
 
 def test_a_conditional_vae_makes_the_digit_asked_for_from_its_own_density(tiny_models, classifier, monkeypatch):

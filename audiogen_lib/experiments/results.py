@@ -1,0 +1,67 @@
+"""Every experiment's numbers for a set of models, through the shared cache, and one training seed's share.
+
+Public names
+------------
+measure                 every experiment's numbers (no audio) for a set of models, through the cache
+seed_summary            one training seed's estimate of each claim, for the spread over seeds
+
+Notebook: notebooks/08_listening_experiments.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..features import FeatureSet
+from .audio import phase_method
+from .cache import _jsonable, cached
+from .claims import claim_estimates, comparisons, verdicts
+from .convergence import experiment_convergence
+from .generation import _strip_audio, experiment_generation
+from .reconstruction import experiment_reconstruction
+from .robustness import experiment_robustness
+from .study_models import MODEL_NAMES, _model_record
+
+
+def measure(train: FeatureSet, test: FeatureSet, models: dict, *, n_iter: int, seed: int = 0, cache: bool = True,
+            reconstruction: dict | None = None, robustness: dict | None = None, generation: dict | None = None) -> dict:
+    """Every experiment's numbers for ``models`` on these clips (no audio), verdicts included.
+
+    Parts already computed (``reconstruction``, ``robustness``, ``generation``, as returned
+    by the experiment functions) are used as they are; the rest is computed. With ``cache``,
+    the whole result comes from the shared cache when these models, clips and settings have
+    been measured before (chapter 8 measures, chapters 9 and 10 read), and is stored there
+    otherwise. Generation is also stored on its own, for chapter 9.
+    """
+    config = test.config
+    gen_kwargs = dict(n_samples=len(test), n_iter=n_iter, seed=seed)
+
+    def compute():
+        rec = reconstruction or experiment_reconstruction(test, models, n_iter=n_iter)
+        rob = robustness or experiment_robustness(test, models, seed=seed)
+        gen = generation or experiment_generation(models["vae"], models["classifier"], train, test,
+                                                  cache=cache, **gen_kwargs)
+        results = {
+            "config": config.to_dict(), "n_test": len(test), "n_iter": n_iter, "seed": seed,
+            "phase_method": rec.get("phase_method", phase_method()),
+            "models": {k: _model_record(m) for k, m in models.items()},
+            "reconstruction": rec["rows"], "per_clip": rec["per_clip"], "robustness": rob,
+            "convergence": experiment_convergence(models), "generation": _strip_audio(gen),
+        }
+        results = json.loads(json.dumps(_jsonable(results)))
+        results["comparisons"] = comparisons(results)
+        results["verdicts"] = verdicts(results)
+        return results
+
+    if not cache:
+        return json.loads(json.dumps(_jsonable(compute())))
+    parts = {"config": config.fingerprint(), "train": train.clips_hash(), "test": test.clips_hash(), "n_iter": n_iter, "seed": seed,
+             "method": phase_method()}
+    return cached("results", models, parts, compute)
+
+
+def seed_summary(seed: int, results: dict, models: dict) -> dict:
+    """What one training seed contributes to the spread: each claim's estimate, and how its models were trained."""
+    return {"seed": seed, "estimates": {k: v["estimate"] for k, v in claim_estimates(results).items()},
+            "training_wall_time_s": {k: models[k].card.get("wall_time_s") for k in MODEL_NAMES},
+            "epochs_run": {k: models[k].card.get("epochs_run") for k in MODEL_NAMES}}
