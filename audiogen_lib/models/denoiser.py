@@ -105,6 +105,11 @@ def build_denoiser(latent_shape=(64, 16, 4), *, widths=(32, 64, 128), emb_dim: i
     return keras.Model([z, t, digit], v, name="denoiser")
 
 
+def _unwrap(data):
+    """A dataset's element, or Keras's ``(x,)`` around the tuple passed as ``x``."""
+    return data[0] if isinstance(data, (tuple, list)) and len(data) == 1 else data
+
+
 @keras.saving.register_keras_serializable(package="audiogen")
 class LatentFlow(keras.Model):
     """Flow-matching training of ``network`` on latents ``(z_0, digit)``; ``ema`` holds the averaged weights.
@@ -140,7 +145,7 @@ class LatentFlow(keras.Model):
     def train_step(self, data):
         import tensorflow as tf
 
-        z0, digit = data
+        z0, digit = _unwrap(data)
         n = ops.shape(z0)[0]
         t = keras.random.uniform((n, 1), seed=self.seed_generator)
         eps = keras.random.normal(ops.shape(z0), seed=self.seed_generator)
@@ -161,7 +166,7 @@ class LatentFlow(keras.Model):
         return {"loss": self.loss_tracker.result()}
 
     def test_step(self, data):
-        z0, digit, eps, t = data
+        z0, digit, eps, t = _unwrap(data)
         n = ops.shape(z0)[0]
         tt = ops.reshape(t, (n, 1, 1, 1))
         z_t = (1.0 - tt) * z0 + tt * eps

@@ -1,0 +1,184 @@
+"""The latent diffusion model judged: its sampler chosen on validation, its goals measured on test by two judges.
+
+1. **Validation** (takes 5-9), :func:`choose_sampler_settings`: conditional samples for each
+   guidance strength in :data:`GUIDANCE_GRID` (at :data:`BASE_STEPS` steps), then each step
+   count in :data:`STEPS_GRID` at the chosen strength, judged by both judges against the real
+   validation audio. The rule (:data:`RULE`): the smallest guidance whose digit accuracy, by the
+   weaker judge, is within :data:`ACCURACY_TOLERANCE` of the best; then the fewest steps whose
+   accuracy by the weaker judge is within the same tolerance of the most steps' and whose KID,
+   by every judge, is no more than the most steps' upper interval bound.
+2. **Test** (takes 0-4), :func:`evaluate_ldm`: ``n`` sounds asked for a digit (every digit
+   equally often) and ``n`` without a digit, each judged by both judges (accuracy, histogram,
+   inception score, KID to the real test audio); the real test audio's own scores and the
+   real-versus-real KID (the validation audio against the test audio: same estimator, same sizes);
+   the conditional VAE's sounds scored the same way; the voices (:func:`speaker_shares`); and the
+   distance of each sound to its nearest training clip against the real test clips' (:func:`copies`).
+
+``audiogen generate --model ldm --evaluate FILE.json`` runs both and writes the JSON with provenance
+(results/ldm_paper.json).
+
+Public names
+------------
+GUIDANCE_GRID, STEPS_GRID, BASE_STEPS, ACCURACY_TOLERANCE, RULE   the validation choice
+choose_sampler_settings   guidance and steps chosen on validation
+speaker_shares            which of the six speakers the speaker judge hears in each sound
+copies                    nearest-training-clip distances of samples against those of real test clips
+evaluate_ldm              every goal of the latent diffusion model on the test split
+
+Notebook: notebooks/11_latent_diffusion.ipynb
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+GUIDANCE_GRID = (1.0, 1.5, 2.0, 3.0, 4.0)
+STEPS_GRID = (5, 10, 20, 40)
+BASE_STEPS = 20
+ACCURACY_TOLERANCE = 0.02
+RULE = (f"guidance: the smallest of {list(GUIDANCE_GRID)} (at {BASE_STEPS} Heun steps) whose digit accuracy by the "
+        f"weaker judge is within {ACCURACY_TOLERANCE:.0%} of the best; steps: the fewest of {list(STEPS_GRID)} whose "
+        f"accuracy by the weaker judge is within {ACCURACY_TOLERANCE:.0%} of the most steps' and whose KID to the "
+        f"validation audio, by every judge, is at most the most steps' upper 95% bound")
+
+
+def _balanced_digits(n: int) -> np.ndarray:
+    return np.arange(n) % 10
+
+
+def _weaker_accuracy(scores: dict) -> float:
+    return min(row["accuracy"]["estimate"] for row in scores.values())
+
+
+def _score_setting(autoencoder, denoiser, judges, real_emb, *, n, steps, guidance, seed) -> dict:
+    from .diffusion import generate_ldm
+    from .judges import judge_sounds
+
+    t0 = time.perf_counter()
+    asked = _balanced_digits(n)
+    gen = generate_ldm(autoencoder, denoiser, n, digit=asked, steps=steps, guidance=guidance, seed=seed)
+    scores = judge_sounds(judges, gen.waveforms, asked=asked, real_embeddings=real_emb, seed=seed)
+    return {"steps": steps, "guidance": guidance, "scores": scores, "weaker_accuracy": _weaker_accuracy(scores),
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def choose_sampler_settings(autoencoder, denoiser, judges, validation, *, n: int = 100, seed: int = 0,
+                            progress=print) -> dict:
+    """The guidance strength and step count by :data:`RULE`, on the validation split."""
+    real_emb = {name: j.embedding(validation.waveforms) for name, j in judges.items()}
+    rows = []
+    for w in GUIDANCE_GRID:
+        rows.append(_score_setting(autoencoder, denoiser, judges, real_emb, n=n, steps=BASE_STEPS, guidance=w, seed=seed))
+        progress(f"validation: guidance {w}: accuracy by the weaker judge {rows[-1]['weaker_accuracy']:.1%}")
+    best = max(r["weaker_accuracy"] for r in rows)
+    guidance = min(r["guidance"] for r in rows if r["weaker_accuracy"] >= best - ACCURACY_TOLERANCE)
+    by_steps = {BASE_STEPS: next(r for r in rows if r["guidance"] == guidance)}
+    for k in STEPS_GRID:
+        if k not in by_steps:
+            by_steps[k] = _score_setting(autoencoder, denoiser, judges, real_emb, n=n, steps=k, guidance=guidance,
+                                         seed=seed)
+            progress(f"validation: {k} steps: accuracy by the weaker judge {by_steps[k]['weaker_accuracy']:.1%}")
+    most = by_steps[max(STEPS_GRID)]
+
+    def good_enough(r):
+        return (r["weaker_accuracy"] >= most["weaker_accuracy"] - ACCURACY_TOLERANCE
+                and all(r["scores"][j]["kid"]["estimate"] <= most["scores"][j]["kid"]["high"] for j in judges))
+
+    steps = min(k for k in STEPS_GRID if good_enough(by_steps[k]))
+    return {"rule": RULE, "guidance": guidance, "steps": steps, "method": "heun", "n_per_setting": n,
+            "guidance_rows": rows, "steps_rows": [by_steps[k] for k in STEPS_GRID]}
+
+
+def speaker_shares(waveforms: np.ndarray, *, config="paper") -> dict:
+    """The share of sounds the speaker judge gives to each of the six FSDD speakers, and the smallest share."""
+    from .audio_judge import audio_probabilities, load_audio_judge
+    from .config import get_config
+
+    config = get_config(config)
+    judge = load_audio_judge("speaker", config=config.name)
+    heard = audio_probabilities(judge, waveforms, sr=config.sr).argmax(-1)
+    counts = np.bincount(heard, minlength=len(judge.classes))
+    return {"speakers": list(judge.classes), "counts": counts.tolist(),
+            "smallest_share": float(counts.min() / len(heard))}
+
+
+def copies(sample_emb: np.ndarray, test_emb: np.ndarray, train_emb: np.ndarray, *, quantile: float = 0.01) -> dict:
+    """Each sound's distance to its nearest training clip, against the real test clips' distances to theirs.
+
+    ``share_closer``: the share of sounds closer to a training clip than the closest ``quantile``
+    of real test clips are (a real clip is a new recording, not a copy: about ``quantile`` is expected).
+    """
+    from .distances import nearest_neighbour_distances
+
+    d_sample, i_sample = nearest_neighbour_distances(sample_emb, train_emb)
+    d_test, _ = nearest_neighbour_distances(test_emb, train_emb)
+    threshold = float(np.quantile(d_test, quantile))
+    order = np.argsort(d_sample)
+    return {"threshold": threshold, "quantile": quantile, "share_closer": float(np.mean(d_sample < threshold)),
+            "median_sample": float(np.median(d_sample)), "median_test": float(np.median(d_test)),
+            "closest": [{"sample": int(i), "train_index": int(i_sample[i]), "distance": float(d_sample[i])}
+                        for i in order[:5]]}
+
+
+def _cvae_sounds(config, n: int, *, seed: int, train, validation):
+    """The shipped conditional VAE's sounds, every digit equally often, with its validation-chosen sampler."""
+    from .generation import choose_sampler, generate, load_generator, sampler_for
+
+    cvae = load_generator("cvae", config.name)
+    choice = choose_sampler(cvae, train, validation, seed=seed)
+    sampler = sampler_for(cvae, choice["best"], train, choice, seed=seed)
+    ys = [generate(cvae, sampler, n // 10, seed=seed + d, digit=d).waveforms for d in range(10)]
+    return np.concatenate(ys), np.repeat(np.arange(10), n // 10)
+
+
+def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: int = 100, n_clips=None,
+                 progress=print) -> dict:
+    """Choose the sampler on validation, then measure every goal on the test split (see the module docstring)."""
+    from .config import get_config
+    from .diffusion import generate_ldm, load_ldm
+    from .distances import kernel_inception_distance
+    from .features import load_features
+    from .judges import judge_sounds, load_judges
+
+    config = get_config(config)
+    autoencoder, denoiser = load_ldm(config.name)
+    judges = load_judges(config.name)
+    train = load_features("train", config=config).subset(n_clips, seed=seed)
+    validation = load_features("validation", config=config).subset(n_clips, seed=seed)
+    test = load_features("test", config=config).subset(n_clips, seed=seed)
+    choice = choose_sampler_settings(autoencoder, denoiser, judges, validation, n=n_validation, seed=seed,
+                                     progress=progress)
+    progress(f"chosen on validation: guidance {choice['guidance']}, {choice['steps']} steps")
+    # --- test split from here on ---
+    real = {name: j.embedding(test.waveforms) for name, j in judges.items()}
+    result = {"validation": choice, "n": n, "seed": seed}
+    t0 = time.perf_counter()
+    asked = _balanced_digits(n)
+    cond = generate_ldm(autoencoder, denoiser, n, digit=asked, steps=choice["steps"], guidance=choice["guidance"],
+                        seed=seed)
+    result["sampling_seconds_per_10"] = round((time.perf_counter() - t0) / n * 10, 2)
+    result["conditional"] = judge_sounds(judges, cond.waveforms, asked=asked, real_embeddings=real, seed=seed)
+    uncond = generate_ldm(autoencoder, denoiser, n, digit=None, steps=choice["steps"], seed=seed + 1)
+    result["unconditional"] = judge_sounds(judges, uncond.waveforms, real_embeddings=real, seed=seed)
+    progress("test: ldm sounds judged")
+    result["real_test"] = judge_sounds(judges, test.waveforms, asked=test.digits, seed=seed)
+    result["real_vs_real_kid"] = {
+        name: kernel_inception_distance(j.embedding(validation.waveforms), real[name], seed=seed)
+        for name, j in judges.items()}
+    y_cvae, asked_cvae = _cvae_sounds(config, n, seed=seed, train=train, validation=validation)
+    result["cvae"] = judge_sounds(judges, y_cvae, asked=asked_cvae, real_embeddings=real, seed=seed)
+    progress("test: cvae sounds judged")
+    result["speakers"] = {"ldm_conditional": speaker_shares(cond.waveforms, config=config),
+                          "ldm_unconditional": speaker_shares(uncond.waveforms, config=config),
+                          "cvae": speaker_shares(y_cvae, config=config),
+                          "real_test": speaker_shares(test.waveforms, config=config)}
+    train_emb = judges["mfcc"].embedding(train.waveforms)
+    result["copies"] = {"judge": "mfcc",
+                        "conditional": copies(judges["mfcc"].embedding(cond.waveforms), real["mfcc"], train_emb),
+                        "unconditional": copies(judges["mfcc"].embedding(uncond.waveforms), real["mfcc"], train_emb)}
+    result["models"] = {"latent_ae": autoencoder.weights_sha256, "ldm": denoiser.weights_sha256,
+                        "judges": {name: j.weights_sha256 for name, j in judges.items()}}
+    result["splits"] = {"train": len(train), "validation": len(validation), "test": len(test)}
+    return result

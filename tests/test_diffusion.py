@@ -1,0 +1,129 @@
+"""The latent diffusion model: the autoencoder's latent, the flow-matching objective, the sampler, training at smoke size."""
+
+import numpy as np
+import pytest
+
+from audiogen_lib import diffusion
+from audiogen_lib.errors import AudiogenError
+from audiogen_lib.models import build_denoiser, build_latent_autoencoder
+from audiogen_lib.models.denoiser import NULL_DIGIT, LatentFlow
+
+
+@pytest.fixture(scope="module")
+def autoencoder():
+    return build_latent_autoencoder((256, 64, 1), preset="f4c4")
+
+
+@pytest.fixture(scope="module")
+def denoiser():
+    return build_denoiser((64, 16, 4), widths=(16, 32))
+
+
+def test_latent_shape_is_a_quarter_each_way(autoencoder):
+    assert autoencoder.latent_shape == (64, 16, 4)
+    mu, log_var = autoencoder.encode(np.zeros((2, 256, 64, 1), np.float32))
+    assert mu.shape == log_var.shape == (2, 64, 16, 4)
+    assert autoencoder.decode(mu).shape == (2, 256, 64, 1)
+
+
+def test_f8_preset_and_bad_shape():
+    assert build_latent_autoencoder((256, 64, 1), preset="f8c4").latent_shape == (32, 8, 4)
+    with pytest.raises(AudiogenError, match="divisible"):
+        build_latent_autoencoder((250, 64, 1))
+    with pytest.raises(AudiogenError, match="preset"):
+        build_latent_autoencoder(preset="f2")
+
+
+def test_encode_latents_divides_by_the_scale(autoencoder, rng):
+    x = rng.random((3, 256, 64, 1)).astype(np.float32)
+    mu = np.asarray(autoencoder.encoder.predict(x, verbose=0)[0])
+    autoencoder.scale = 0.5
+    try:
+        np.testing.assert_allclose(diffusion.encode_latents(autoencoder, x), mu / 0.5, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(diffusion.decode_latents(autoencoder, mu / 0.5),
+                                   autoencoder.decoder.predict(mu, verbose=0), rtol=1e-5, atol=1e-6)
+    finally:
+        autoencoder.scale = 1.0
+
+
+def test_add_noise_is_the_straight_path(rng):
+    z0, eps = rng.standard_normal((2, 5, 4, 4, 2)).astype(np.float32)
+    np.testing.assert_allclose(diffusion.add_noise(z0, 0.0, eps), z0)
+    np.testing.assert_allclose(diffusion.add_noise(z0, 1.0, eps), eps)
+    t = np.linspace(0, 1, 5)
+    np.testing.assert_allclose(diffusion.add_noise(z0, t, eps), (1 - t)[:, None, None, None] * z0
+                               + t[:, None, None, None] * eps, rtol=1e-6, atol=1e-6)
+
+
+def test_validation_loss_is_the_velocity_error(denoiser, rng):
+    """LatentFlow.test_step scores || v(z_t, t, digit) - (eps - z_0) ||^2 with the EMA network."""
+    import keras
+
+    model = LatentFlow(denoiser, build_denoiser((64, 16, 4), widths=(16, 32)))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    z0, eps = rng.standard_normal((2, 6, 64, 16, 4)).astype(np.float32)
+    t = rng.uniform(size=(6, 1)).astype(np.float32)
+    digits = np.arange(6, dtype=np.int32)
+    loss = model.evaluate((z0, digits, eps, t), verbose=0, batch_size=6)
+    z_t = diffusion.add_noise(z0, t[:, 0], eps)
+    v = np.asarray(model.ema([z_t, t, digits[:, None]]))
+    assert loss == pytest.approx(float(np.mean((v - (eps - z0)) ** 2)), rel=1e-4)
+
+
+def test_guidance_mixes_the_two_velocities(denoiser, rng):
+    z = rng.standard_normal((3, 64, 16, 4)).astype(np.float32)
+    v_digit = diffusion.velocity(denoiser, z, 0.5, 7)
+    v_none = diffusion.velocity(denoiser, z, 0.5, None)
+    np.testing.assert_allclose(diffusion.velocity(denoiser, z, 0.5, 7, guidance=3.0),
+                               v_none + 3.0 * (v_digit - v_none), rtol=1e-4, atol=1e-5)
+    labels = np.full((3, 1), NULL_DIGIT, np.int32)
+    np.testing.assert_allclose(v_none, np.asarray(denoiser([z, np.full((3, 1), 0.5, np.float32), labels])),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_sampler_is_seeded_and_its_path_ends_at_the_sample(denoiser):
+    a, path = diffusion.sample(denoiser, 3, latent_shape=(64, 16, 4), digit=[1, 2, 3], steps=3, seed=4,
+                               return_path=True)
+    b = diffusion.sample(denoiser, 3, latent_shape=(64, 16, 4), digit=[1, 2, 3], steps=3, seed=4, batch_size=2)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert path.shape == (4, 3, 64, 16, 4)
+    np.testing.assert_allclose(path[-1], a)
+    np.testing.assert_allclose(path[0], np.random.default_rng(4).standard_normal((3, 64, 16, 4)), rtol=1e-6)
+
+
+def test_euler_on_a_constant_field_is_exact():
+    """With v = c everywhere, z_0 = z_1 - c whatever the method and the number of steps."""
+    class Constant:
+        def __call__(self, inputs, training=False):
+            return np.full(inputs[0].shape, 0.25, np.float32)
+
+    for method in diffusion.METHODS:
+        out = diffusion.sample(Constant(), 2, latent_shape=(2, 2, 1), steps=5, method=method, seed=1)
+        np.testing.assert_allclose(out, np.random.default_rng(1).standard_normal((2, 2, 2, 1)) - 0.25, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(steps=0), "steps"), (dict(method="rk4"), "method"),
+                                           (dict(digit=12), "digit"), (dict(n=0), "number")])
+def test_sampler_refuses_bad_settings(denoiser, kwargs, match):
+    args = dict(n=2, latent_shape=(64, 16, 4), steps=2) | kwargs
+    n = args.pop("n")
+    with pytest.raises(AudiogenError, match=match):
+        diffusion.sample(denoiser, n, **args)
+
+
+def test_train_both_parts_at_smoke_size(tmp_path):
+    """latent_ae then ldm, a few clips and one epoch each: cards, scale, and the ldm naming its autoencoder."""
+    from audiogen_lib.models import load_model
+    from audiogen_lib.training import train
+
+    ae = train("latent_ae", config="paper", preset="f4c4", profile="smoke", epochs=1, out_dir=tmp_path / "ae",
+               verbose=0)
+    assert ae.card["latent"]["shape"] == [64, 16, 4] and ae.card["latent"]["scale"] > 0
+    loaded = load_model(tmp_path / "ae" / "model.keras")
+    assert loaded.scale == pytest.approx(ae.card["latent"]["scale"])
+    run = diffusion.train_denoiser(config="paper", profile="smoke", autoencoder=tmp_path / "ae" / "model.keras",
+                                   epochs=2, out_dir=tmp_path / "ldm", widths=(16, 32), verbose=0)
+    assert run.card["autoencoder"]["weights_sha256"] == loaded.weights_sha256
+    assert run.card["split"]["train"]["takes"] == "10-49" and run.card["epochs_run"] == 2
+    assert 1 <= run.card["best_epoch"] <= 2
+    assert np.isfinite(run.card["final"]["val_loss"])
