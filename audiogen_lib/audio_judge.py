@@ -24,6 +24,8 @@ train_audio_judge    the whole recipe: ceiling audio, the validation grid, the f
 load_audio_judge     the shipped judge (its ``.npz`` checked against its card's sha256)
 audio_probabilities  judge + waveforms at ``sr`` -> ``(N, classes)``
 audio_embedding      judge + waveforms at ``sr`` -> ``(N, d)`` standardised features, for distances
+ceiling_audio        a FeatureSet's clips rebuilt from their true magnitudes by the default phase method (cached)
+ship_audio_judge     write a judge's ``.npz`` and card into ``pretrained/``; ``judge_path`` says where
 
 Run ``python -m audiogen_lib.audio_judge --target digit --ship`` (or ``--target speaker``).
 
@@ -197,7 +199,8 @@ def judge_path(target: str = "digit", config: str = "paper", directory: str | Pa
     return Path(directory or HERE) / f"{stem}_{config}.npz"
 
 
-def load_audio_judge(target: str = "digit", config: str = "paper", *, directory: str | Path | None = None) -> AudioJudge:
+def load_audio_judge(target: str = "digit", config: str = "paper", *,
+                     directory: str | Path | None = None) -> AudioJudge:
     """The shipped judge of ``target`` for ``config``; its ``.npz`` must hash to its card's ``npz_sha256``."""
     path = judge_path(target, config, directory)
     card_path = path.with_suffix(".json")
@@ -208,8 +211,9 @@ def load_audio_judge(target: str = "digit", config: str = "paper", *, directory:
                                 f"Train and ship it with `{make}`")
     card = json.loads(card_path.read_text())
     if _sha256(path) != card.get("npz_sha256"):
-        raise AudiogenError(f"{path} does not match its card {card_path} (sha256 {_sha256(path)[:12]}..., the card "
-                            f"says {str(card.get('npz_sha256'))[:12]}...): restore both from git, or retrain with `{make}`")
+        raise AudiogenError(f"{path} does not match its card {card_path} (sha256 {_sha256(path)[:12]}..., the "
+                            f"card says {str(card.get('npz_sha256'))[:12]}...): restore both from git, or retrain "
+                            f"with `{make}`")
     return AudioJudge.read(path, card)
 
 

@@ -26,7 +26,8 @@ def slow_jackknife_se(a, b):
     n, m = len(a), len(b)
     loo_a = np.array([slow_mmd2(np.delete(a, i, 0), b) for i in range(n)])
     loo_b = np.array([slow_mmd2(a, np.delete(b, j, 0)) for j in range(m)])
-    return np.sqrt((n - 1) / n * ((loo_a - loo_a.mean()) ** 2).sum() + (m - 1) / m * ((loo_b - loo_b.mean()) ** 2).sum())
+    return np.sqrt((n - 1) / n * ((loo_a - loo_a.mean()) ** 2).sum()
+                   + (m - 1) / m * ((loo_b - loo_b.mean()) ** 2).sum())
 
 
 def test_kid_matches_the_direct_formula(rng):
