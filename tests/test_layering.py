@@ -1,7 +1,7 @@
 """The library's modules follow the data: each imports only from the layers below it.
 
-    errors, files -> config -> runtime -> data -> features -> reconstruction -> metrics, stats -> models
-    -> pretrained -> training -> classifier -> recording, generation -> experiments, bench -> sweep -> display -> report -> cli
+    errors, files -> config -> runtime -> data -> features -> reconstruction -> metrics, stats, distances -> models
+    -> pretrained -> training -> classifier, audio_judge -> recording, generation -> experiments, bench -> sweep -> display -> report -> cli
 
 Imports inside functions count too (a lazy import is still a dependency). The test reads
 the source with ``ast``; it imports nothing.
@@ -24,11 +24,11 @@ LAYERS = [
     ["data"],
     ["features"],
     ["reconstruction"],
-    ["metrics", "stats"],  # below training, whose model cards report metrics.rmse
+    ["metrics", "stats", "distances"],  # below training, whose model cards report metrics.rmse; distances: pure numpy
     ["models"],
     ["pretrained"],
     ["training"],
-    ["classifier"],
+    ["classifier", "audio_judge"],  # the two judges: the CNN on the images, MFCC statistics of the 8 kHz audio
     ["recording", "generation"],
     ["diffusion"],  # the latent diffusion model: reuses generation's output folders and provenance
     ["experiments", "bench"],
