@@ -14,6 +14,7 @@ Public names
 Judge            a judge: ``name``, ``probabilities(y)``, ``embedding(y)`` for waveforms at the config's rate
 load_judges      the shipped judges for a config, by name
 judge_sounds     accuracy (if digits were asked for), histogram, inception score and KID to real audio, per judge
+kid              the KID of two embeddings as a dict with its interval
 both_hold        a goal holds only when it holds by every judge
 
 Notebook: notebooks/11_latent_diffusion.ipynb
@@ -65,7 +66,7 @@ def load_judges(config: str = "paper", names=("cnn", "mfcc")) -> dict[str, Judge
             judge = load_audio_judge("digit", config=config.name)
             judges[name] = Judge("mfcc", "linear model on MFCC statistics of the 8 kHz waveform", config.sr,
                                  lambda y, j=judge: audio_probabilities(j, y, sr=config.sr),
-                                 lambda y, j=judge: audio_embedding(j, y, sr=config.sr), judge.sha256)
+                                 lambda y, j=judge: audio_embedding(j, y, sr=config.sr), judge.card["npz_sha256"])
         else:
             raise AudiogenError(f"unknown judge {name!r}; use 'cnn' or 'mfcc'")
     return judges
@@ -80,7 +81,6 @@ def judge_sounds(judges: dict[str, Judge], y: np.ndarray, *, asked=None, real: n
     - ``inception_score`` with a bootstrap interval over the sounds;
     - ``kid`` to the real sounds ``real`` (or their embeddings by judge, ``real_embeddings``): unbiased, with interval.
     """
-    from .distances import kernel_inception_distance
     from .metrics import inception_score
     from .stats import bootstrap_mean, bootstrap_statistic
 
@@ -103,9 +103,17 @@ def judge_sounds(judges: dict[str, Judge], y: np.ndarray, *, asked=None, real: n
         if ref is not None:
             emb = judge.embedding(y)
             keep = np.isfinite(emb).all(1)
-            row["kid"] = kernel_inception_distance(emb[keep], ref[np.isfinite(ref).all(1)], seed=seed)
+            row["kid"] = kid(emb[keep], ref[np.isfinite(ref).all(1)], seed=seed)
         out[name] = row
     return out
+
+
+def kid(emb_a: np.ndarray, emb_b: np.ndarray, *, seed: int = 0) -> dict:
+    """:func:`audiogen_lib.distances.kernel_inception_distance` as a dict with ``estimate``, ``low``, ``high``."""
+    from .distances import kernel_inception_distance
+
+    k = kernel_inception_distance(emb_a, emb_b, seed=seed)
+    return {"estimate": float(k.kid), **k.to_dict()}
 
 
 def both_hold(statuses: dict[str, str]) -> str:

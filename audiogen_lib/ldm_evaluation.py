@@ -112,7 +112,7 @@ def copies(sample_emb: np.ndarray, test_emb: np.ndarray, train_emb: np.ndarray, 
     """
     from .distances import nearest_neighbour_distances
 
-    d_sample, i_sample = nearest_neighbour_distances(sample_emb, train_emb)
+    d_sample, i_sample = nearest_neighbour_distances(sample_emb, train_emb, return_index=True)
     d_test, _ = nearest_neighbour_distances(test_emb, train_emb)
     threshold = float(np.quantile(d_test, quantile))
     order = np.argsort(d_sample)
@@ -138,9 +138,8 @@ def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: i
     """Choose the sampler on validation, then measure every goal on the test split (see the module docstring)."""
     from .config import get_config
     from .diffusion import generate_ldm, load_ldm
-    from .distances import kernel_inception_distance
     from .features import load_features
-    from .judges import judge_sounds, load_judges
+    from .judges import judge_sounds, kid, load_judges
 
     config = get_config(config)
     autoencoder, denoiser = load_ldm(config.name)
@@ -165,7 +164,7 @@ def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: i
     progress("test: ldm sounds judged")
     result["real_test"] = judge_sounds(judges, test.waveforms, asked=test.digits, seed=seed)
     result["real_vs_real_kid"] = {
-        name: kernel_inception_distance(j.embedding(validation.waveforms), real[name], seed=seed)
+        name: kid(j.embedding(validation.waveforms), real[name], seed=seed)
         for name, j in judges.items()}
     y_cvae, asked_cvae = _cvae_sounds(config, n, seed=seed, train=train, validation=validation)
     result["cvae"] = judge_sounds(judges, y_cvae, asked=asked_cvae, real_embeddings=real, seed=seed)

@@ -30,8 +30,8 @@ LAYERS = [
     ["training"],
     ["classifier", "audio_judge"],  # the two judges: the CNN on the images, MFCC statistics of the 8 kHz audio
     ["recording", "generation"],
-    ["diffusion"],  # the latent diffusion model: reuses generation's output folders and provenance
-    ["experiments", "bench"],
+    ["diffusion", "judges"],  # the latent diffusion model; both judges behind one interface
+    ["experiments", "bench", "ldm_evaluation"],
     ["sweep"],  # trains and measures through experiments' and generation's helpers
     ["display"],
     ["report"],
