@@ -348,14 +348,41 @@ def _cmd_reconstruct(args) -> None:
     print(f"written to {out}/: {', '.join(f'{k}.wav' for k in result.audio)}, spectrograms.png, summary.txt, summary.json")
 
 
+def _cmd_generate_ldm(args, command: str) -> None:
+    from .ldm_evaluation import run_evaluate_ldm, run_generate_ldm
+
+    if args.sampler:
+        raise AudiogenError("--sampler chooses a density over a VAE's codes; the ldm samples by --steps and --guidance")
+    if args.evaluate:
+        if args.out or args.digit is not None:
+            raise AudiogenError("--evaluate measures the ldm on the test split and writes one JSON file: "
+                                "drop --out and --digit")
+        result = run_evaluate_ldm(args.evaluate, n=300 if args.n is None else args.n, seed=args.seed,
+                                  config=args.config, profile=args.profile, command=command)
+        print(f"chosen on validation: guidance {result['validation']['guidance']:g}, "
+              f"{result['validation']['steps']} steps; written to {args.evaluate}")
+        return
+    if not args.out:
+        raise AudiogenError("say where the sounds go: --out DIR (or --evaluate FILE.json to measure the model)")
+    out, index = run_generate_ldm(args.out, digit=args.digit, n=10 if args.n is None else args.n, steps=args.steps,
+                                  guidance=args.guidance, seed=args.seed, config=args.config, command=command)
+    heard = [s.get("digit_heard") for s in index["sounds"]]
+    print(f"{index['n']} sounds from the latent diffusion model ({index['sampler']}, seed {index['seed']}) in {out}/; "
+          f"the classifier hears {heard}")
+
+
 def _cmd_generate(args) -> None:
     from .generation import run_evaluate, run_generate
 
     # The command as it would be typed again, every setting spelled out (defaults included).
     opts = [("--model", args.model), ("--digit", args.digit), ("--n", args.n), ("--sampler", args.sampler),
             ("--seed", args.seed), ("--config", args.config), ("--profile", args.profile), ("--out", args.out),
-            ("--evaluate", args.evaluate)]
+            ("--evaluate", args.evaluate), ("--steps", args.steps), ("--guidance", args.guidance)]
     command = _command_line("generate", opts)
+    if args.model == "ldm":
+        return _cmd_generate_ldm(args, command)
+    if args.steps is not None or args.guidance is not None:
+        raise AudiogenError("--steps and --guidance belong to the latent diffusion model: add --model ldm")
     if args.evaluate:
         if args.out or args.digit is not None or args.sampler:
             raise AudiogenError("--evaluate measures every sampler on the test split and writes one JSON file: "
@@ -457,7 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="new spoken digits from a VAE's latent space: wavs and what the classifier hears")
     p.add_argument("--model", default=None,
-                   help="vae (the study's), vae_gen or cvae (trained to generate; cvae makes the digit asked for). "
+                   help="vae (the study's), vae_gen or cvae (trained to generate; cvae makes the digit asked for), "
+                        "ldm (latent diffusion: a VAE that compresses, a U-Net that denoises). "
                         "Default: cvae for --digit, else vae_gen, where shipped; otherwise vae")
     p.add_argument("--digit", type=int, default=None,
                    help="0-9. With cvae, the digit it is told to make; with vae or vae_gen, by rejection: sounds are "
@@ -471,6 +499,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default=None,
                    help="smoke fits the density to 64 training clips (default: $AUDIOGEN_PROFILE, else book: all)")
     p.add_argument("--out", default=None, help="output folder for the wavs and index.json (must not exist, or be empty)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="ldm: sampler steps (default: the number chosen on validation, in the model's card)")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="ldm: classifier-free guidance strength with --digit (default: chosen on validation)")
     p.add_argument("--evaluate", default=None, metavar="FILE.json",
                    help="instead: choose the GMM on validation, then measure prior, gaussian and gmm on the test split "
                         "(inception score, histogram, Fréchet distance, with intervals) and write FILE.json")

@@ -24,6 +24,8 @@ choose_sampler_settings   guidance and steps chosen on validation
 speaker_shares            which of the six speakers the speaker judge hears in each sound
 copies                    nearest-training-clip distances of samples against those of real test clips
 evaluate_ldm              every goal of the latent diffusion model on the test split
+run_generate_ldm          ``audiogen generate --model ldm``: sounds into a folder with index.json
+run_evaluate_ldm          ``audiogen generate --model ldm --evaluate FILE.json``
 
 Notebook: notebooks/11_latent_diffusion.ipynb
 """
@@ -180,4 +182,69 @@ def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: i
     result["models"] = {"latent_ae": autoencoder.weights_sha256, "ldm": denoiser.weights_sha256,
                         "judges": {name: j.weights_sha256 for name, j in judges.items()}}
     result["splits"] = {"train": len(train), "validation": len(validation), "test": len(test)}
+    return result
+
+
+def run_generate_ldm(out, *, digit=None, n: int = 10, steps=None, guidance=None, seed: int = 0,
+                     config: str = "paper", command: str = "") -> tuple:
+    """``audiogen generate --model ldm``: ``n`` sounds into the folder ``out`` with ``index.json`` (as for the VAEs)."""
+    from .classifier import audio_to_probabilities
+    from .config import get_config
+    from .diffusion import _check_digit, generate_ldm, load_ldm, sampler_settings
+    from .errors import AudiogenError
+    from .generation import Generated, check_output_folder, write_samples
+    from .generation.command import _phase_method
+    from .pretrained import load_pretrained
+
+    if digit is not None:
+        digit = _check_digit(digit)
+    if not (isinstance(n, (int, np.integer)) and 1 <= n <= 10_000):
+        raise AudiogenError(f"--n must be a whole number from 1 to 10,000, got {n!r}")
+    if steps is not None and not (isinstance(steps, (int, np.integer)) and 1 <= steps <= 1000):
+        raise AudiogenError(f"--steps must be a whole number from 1 to 1,000, got {steps!r}")
+    config = get_config(config)
+    check_output_folder(out)
+    autoencoder, denoiser = load_ldm(config.name)
+    gen = generate_ldm(autoencoder, denoiser, n, digit=digit, steps=steps, guidance=guidance, seed=seed)
+    classifier = load_pretrained("classifier", config.name)
+    probs = audio_to_probabilities(classifier, gen.waveforms)
+    chosen = sampler_settings(denoiser)
+    what = f"flow matching, {gen.steps} {chosen['method']} steps" + (
+        f", guidance {gen.guidance:g}" if digit is not None else ", no digit")
+    record = Generated(gen.latents, gen.images, gen.waveforms, probs, config, what, seed, digit, n, np.arange(n),
+                       "none: every sound drawn is kept")
+    info = {"model": "ldm", "model_name": denoiser.name, "config": config.name,
+            "weights_sha256": denoiser.weights_sha256, "autoencoder_weights_sha256": autoencoder.weights_sha256,
+            "model_command": denoiser.card.get("command"), "sampler_settings": {**chosen, "steps": gen.steps,
+                                                                                 "guidance": gen.guidance},
+            "generation_db_range": autoencoder.card["normalisation"]["generation_db_range"],
+            "phase_reconstruction": _phase_method(config.name), "command": command}
+    path = write_samples(record, out, info=info)
+    import json
+
+    return path, json.loads((path / "index.json").read_text())
+
+
+def run_evaluate_ldm(path, *, n: int = 300, seed: int = 0, config: str = "paper", profile=None, command: str = "",
+                     progress=print) -> dict:
+    """``audiogen generate --model ldm --evaluate FILE``: :func:`evaluate_ldm` with provenance, to JSON."""
+    import json
+    from pathlib import Path
+
+    from .config import get_profile
+    from .errors import AudiogenError
+    from .files import atomic_write
+    from .generation import provenance
+
+    path = Path(path)
+    if path.suffix != ".json":
+        raise AudiogenError(f"--evaluate writes a JSON file; give a path ending in .json, got {path}")
+    if not (isinstance(n, (int, np.integer)) and n >= 10 and n % 10 == 0):
+        raise AudiogenError(f"--n must be a multiple of 10 (every digit equally often), got {n!r}")
+    profile = get_profile(profile) if not hasattr(profile, "n_test") else profile
+    result = {"provenance": {**provenance(command), "config": config, "profile": profile.name}}
+    result.update(evaluate_ldm(config=config, n=n, seed=seed, n_clips=profile.n_test,
+                               n_validation=min(100, n), progress=progress))
+    with atomic_write(path) as f:
+        f.write(json.dumps(result, indent=1, default=float) + "\n")
     return result
