@@ -20,6 +20,7 @@
 Public names
 ------------
 GUIDANCE_GRID, STEPS_GRID, BASE_STEPS, ACCURACY_TOLERANCE, RULE   the validation choice
+evaluate_autoencoder      the latent autoencoder's reconstructions against the ceiling and PCA, by both judges
 choose_sampler_settings   guidance and steps chosen on validation
 speaker_shares            which of the six speakers the speaker judge hears in each sound
 copies                    nearest-training-clip distances of samples against those of real test clips
@@ -124,6 +125,45 @@ def copies(sample_emb: np.ndarray, test_emb: np.ndarray, train_emb: np.ndarray, 
                         for i in order[:5]]}
 
 
+AUTOENCODER_GOALS = {"pesq_below_ceiling": 0.3, "digit_accuracy": 0.97}
+
+
+def evaluate_autoencoder(autoencoder, judges, test, train, *, seed: int = 0) -> dict:
+    """The latent autoencoder's test reconstructions against the ceiling and PCA with as many components.
+
+    Every condition goes through the same phase reconstruction (seed ``seed``), so the PESQ of two
+    conditions pairs up clip by clip: ``differences`` holds autoencoder - ceiling and autoencoder - PCA
+    (paired bootstrap); the digit accuracy is given by both judges. PCA cannot have more components
+    than the training set has clips less one, so ``pca_components`` says how many it got.
+    """
+    from .experiments import phase_method, score_audio
+    from .experiments.audio import _audio_in_chunks
+    from .experiments.study_models import pca_reconstruct
+    from .runtime import progress
+    from .stats import bootstrap_mean, paired_bootstrap
+
+    numbers = int(np.prod(autoencoder.latent_shape))
+    k = min(numbers, len(train) - 1)
+    images = {"ceiling": test.x, "latent_ae": autoencoder.predict(test.x, batch_size=128, verbose=0),
+              f"pca_{k}": pca_reconstruct(train.x, test.x, n_components=k)}
+    rows, per_clip = {}, {}
+    with progress(total=len(images) * len(test), desc="autoencoder against PCA", unit="clip") as bar:
+        for name, x_hat in images.items():
+            y = _audio_in_chunks(x_hat, test.db_min, test.db_max, bar=bar, seed=seed, config=test.config,
+                                 method=phase_method())
+            rows[name], per_clip[name] = score_audio(test, y, x_hat=None if name == "ceiling" else x_hat)
+            rows[name]["judges"] = {}
+            for jname, judge in judges.items():
+                hits = (judge.probabilities(y).argmax(-1) == test.digits).astype(float)
+                rows[name]["judges"][jname] = bootstrap_mean(hits, seed=seed).to_dict()
+    pesq = {name: per_clip[name]["pesq"] for name in images}
+    differences = {
+        "latent_ae minus ceiling": paired_bootstrap(pesq["latent_ae"], pesq["ceiling"], seed=seed).to_dict(),
+        f"latent_ae minus pca_{k}": paired_bootstrap(pesq["latent_ae"], pesq[f"pca_{k}"], seed=seed).to_dict()}
+    return {"rows": rows, "differences": differences, "latent_numbers": numbers, "pca_components": k,
+            "goals": AUTOENCODER_GOALS, "phase_method": phase_method()}
+
+
 def _cvae_sounds(config, n: int, *, seed: int, train, validation):
     """The shipped conditional VAE's sounds, every digit equally often, with its validation-chosen sampler."""
     from .generation import choose_sampler, generate, load_generator, sampler_for
@@ -136,7 +176,7 @@ def _cvae_sounds(config, n: int, *, seed: int, train, validation):
 
 
 def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: int = 100, n_clips=None,
-                 progress=print) -> dict:
+                 with_autoencoder: bool = True, progress=print) -> dict:
     """Choose the sampler on validation, then measure every goal on the test split (see the module docstring)."""
     from .config import get_config
     from .diffusion import generate_ldm, load_ldm
@@ -151,10 +191,15 @@ def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: i
     test = load_features("test", config=config).subset(n_clips, seed=seed)
     choice = choose_sampler_settings(autoencoder, denoiser, judges, validation, n=n_validation, seed=seed,
                                      progress=progress)
+    if with_autoencoder:
+        result_ae = evaluate_autoencoder(autoencoder, judges, test, train, seed=seed)
+        progress("test: autoencoder scored")
     progress(f"chosen on validation: guidance {choice['guidance']}, {choice['steps']} steps")
     # --- test split from here on ---
     real = {name: j.embedding(test.waveforms) for name, j in judges.items()}
     result = {"validation": choice, "n": n, "seed": seed}
+    if with_autoencoder:
+        result["autoencoder"] = result_ae
     t0 = time.perf_counter()
     asked = _balanced_digits(n)
     cond = generate_ldm(autoencoder, denoiser, n, digit=asked, steps=choice["steps"], guidance=choice["guidance"],

@@ -31,8 +31,8 @@ LAYERS = [
     ["classifier", "audio_judge"],  # the two judges: the CNN on the images, MFCC statistics of the 8 kHz audio
     ["recording", "generation"],
     ["diffusion", "judges"],  # the latent diffusion model; both judges behind one interface
-    ["experiments", "bench", "ldm_evaluation"],
-    ["sweep"],  # trains and measures through experiments' and generation's helpers
+    ["experiments", "bench"],
+    ["sweep", "ldm_evaluation"],  # train or judge generators through experiments' and generation's helpers
     ["display"],
     ["report"],
     ["cli"],
