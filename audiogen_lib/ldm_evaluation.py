@@ -175,6 +175,15 @@ def _cvae_sounds(config, n: int, *, seed: int, train, validation):
     return np.concatenate(ys), np.repeat(np.arange(10), n // 10)
 
 
+def _study_vae_sounds(config, n: int, *, seed: int, train, validation):
+    """The study's VAE, sampled with the density its validation codes chose (chapter 9)."""
+    from .generation import choose_sampler, generate, load_generator, sampler_for
+
+    vae = load_generator("vae", config.name)
+    choice = choose_sampler(vae, train, validation, seed=seed)
+    return generate(vae, sampler_for(vae, choice["best"], train, choice, seed=seed), n, seed=seed).waveforms
+
+
 def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: int = 100, n_clips=None,
                  with_autoencoder: bool = True, progress=print) -> dict:
     """Choose the sampler on validation, then measure every goal on the test split (see the module docstring)."""
@@ -216,9 +225,12 @@ def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: i
     y_cvae, asked_cvae = _cvae_sounds(config, n, seed=seed, train=train, validation=validation)
     result["cvae"] = judge_sounds(judges, y_cvae, asked=asked_cvae, real_embeddings=real, seed=seed)
     progress("test: cvae sounds judged")
+    y_vae = _study_vae_sounds(config, n, seed=seed, train=train, validation=validation)
+    result["study_vae"] = judge_sounds(judges, y_vae, real_embeddings=real, seed=seed)
     result["speakers"] = {"ldm_conditional": speaker_shares(cond.waveforms, config=config),
                           "ldm_unconditional": speaker_shares(uncond.waveforms, config=config),
                           "cvae": speaker_shares(y_cvae, config=config),
+                          "study_vae": speaker_shares(y_vae, config=config),
                           "real_test": speaker_shares(test.waveforms, config=config)}
     train_emb = judges["mfcc"].embedding(train.waveforms)
     result["copies"] = {"judge": "mfcc",

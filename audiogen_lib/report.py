@@ -18,7 +18,7 @@ comparison_table       paired differences between conditions on the same clips (
 robustness_table       each model's degradation under the three readings of +-10 dB (Markdown)
 convergence_table      epochs and seconds to the plateau of the validation RMSE (Markdown)
 generation_table       inception score, confidence and digit histogram of generated sounds (Markdown)
-GOALS, goal_status     the goals of a VAE that generates; met / missed / undecided by where an interval lies
+GOALS, goal_status     the goals of a VAE that generates; met / missed / undecided by where an interval lies (stats.goal_status)
 generation_goals, goals_table   each goal measured (``audiogen generate --evaluate`` JSONs, VAEs against PCA)
 seeds_table            each training seed's estimate of each claim (Markdown), when several were trained
 markdown_report        all of the above as one document (``results/results.md``)
@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .experiments import PCA_COMPONENTS, summary_key
+from .stats import goal_status
 
 CONDITIONS = ("original", "ceiling", "griffinlim", "vae", "unet", "unet_noskip", "pca", "zero_phase")
 LABELS = {"original": "original audio", "ceiling": "phase reconstruction of the true magnitude (ceiling)",
@@ -191,14 +192,6 @@ def generation_table(results: dict) -> str:
 
 
 GOALS = {"unconditional_is": 8.0, "digit_share": 0.05, "conditional_asked": 0.95, "conditional_is": 9.0}
-
-
-def goal_status(interval: dict | None, goal: float) -> str:
-    """``"met"`` when the whole 95% interval lies at or above ``goal``, ``"missed"`` when it lies below, else
-    ``"undecided"``: the verdict rule (:func:`verdict_rule`) applied to a goal."""
-    if interval is None:
-        return "undecided"
-    return "met" if interval["low"] >= goal else "missed" if interval["high"] < goal else "undecided"
 
 
 def _share_interval(k: int, n: int, seed: int = 0) -> dict:

@@ -8,6 +8,7 @@ paired_bootstrap   the mean of ``a - b`` over the same clips, with a paired boot
 bootstrap_statistic  any statistic of per-clip (or per-sample) rows, with a percentile bootstrap over the rows
 seed_spread        mean and a t interval over training seeds (training is part of the claim)
 verdict            "holds" / "does not hold" / "inconclusive" from an interval and the claimed side
+goal_status        "met" / "missed" / "undecided": where a 95% interval lies against a goal
 
 The rule (chapter 8): a claim *holds* when the 95% interval of its paired difference
 lies entirely on the claimed side of zero, *does not hold* when it lies entirely on the
@@ -169,3 +170,12 @@ def verdict(interval: Interval, *, claimed: str) -> str:
     if high < 0:
         return "does not hold"
     return "inconclusive"
+
+
+def goal_status(interval: dict | None, goal: float) -> str:
+    """``"met"`` when the whole 95% interval lies at or above ``goal``, ``"missed"`` when it lies below, else
+    ``"undecided"``: the verdict rule applied to a goal (a goal to stay below: pass the negated interval)."""
+    if interval is None:
+        return "undecided"
+    return "met" if interval["low"] >= goal else "missed" if interval["high"] < goal else "undecided"
+
