@@ -98,32 +98,43 @@ _table = markdown_table
 
 
 def verdict_rule() -> str:
-    """The verdict rule in one sentence (the same words as :func:`audiogen_lib.stats.verdict`)."""
-    return ("A claim **holds** when the 95% interval of the difference that tests it lies entirely on the side "
-            "the claim puts it, **does not hold** when it lies entirely on the other side, and is "
-            "**inconclusive** when it contains zero (or when there is no interval: one training seed for a claim "
-            "about training alone).")
+    """The verdict rule in a few sentences (the same words as :func:`audiogen_lib.stats.verdict`,
+    :func:`audiogen_lib.stats.equivalence` and :func:`audiogen_lib.experiments.convergence_verdict`)."""
+    from .experiments import EQUIVALENCE_MARGIN_PESQ
+
+    return ("A claim of a difference **holds** when the 95% interval of the difference that tests it lies "
+            "entirely on the side the claim puts it, **does not hold** when it lies entirely on the other side, and "
+            "is **inconclusive** when it contains zero. A claim of *no* difference holds when the 90% interval lies "
+            f"within the margin (+-{EQUIVALENCE_MARGIN_PESQ:g} PESQ: two one-sided tests) and does not hold when it "
+            "lies entirely outside it. The convergence claim is read from the validation curves; where an epoch cap "
+            "ended a run and its bound does not decide, it **cannot be reached**. The intervals cover new recordings "
+            "by the same six speakers.")
 
 
 def verdict_table(results: dict) -> str:
     rows = []
     for v in results["verdicts"]:
-        side = "> 0" if v["claimed"] == "positive" else "< 0"
-        interval = _ci(v["interval"], "+.3f") if v["interval"] else "–"
-        rows.append([v["claim"], f"{v['measure']} (claimed {side})", f"{interval} ({v['basis']})",
+        side = {"positive": "> 0", "negative": "< 0", "equivalent": "within the margin"}.get(v["claimed"], "numbers")
+        interval = (f"{_ci(v['interval'], '+.3f')} ({v['interval'].get('level', 0.95):.0%}, {v['basis']})"
+                    if v["interval"] else f"– ({v['basis']})")
+        rows.append([v["claim"], f"{v['measure']} (claimed {side})", interval,
                      f"**{v['verdict']}**", v["evidence"]])
-    return _table(["claim", "the difference that tests it", "95% interval", "verdict", "the numbers"], rows)
+    return _table(["claim", "the difference that tests it", "interval", "verdict", "the numbers"], rows)
 
 
 def held_up(results: dict) -> str:
     """Three short paragraphs, what held up, what did not and what is open, from ``results["verdicts"]``."""
-    groups = {"holds": [], "does not hold": [], "inconclusive": []}
+    from .stats import CENSORED
+
+    groups = {"holds": [], "does not hold": [], "inconclusive": [], CENSORED: []}
     for v in results["verdicts"]:
         groups[v["verdict"]].append(v)
     titles = {"holds": "What held up", "does not hold": "What did not",
-              "inconclusive": "What the numbers cannot decide"}
+              "inconclusive": "What the numbers cannot decide", CENSORED: "What the runs cannot reach (epoch caps)"}
     parts = []
     for verdict, items in groups.items():
+        if not items and verdict == CENSORED:
+            continue
         if not items:
             parts.append(f"**{titles[verdict]}.** Nothing.")
             continue

@@ -40,10 +40,10 @@ from .errors import AudiogenError
 
 N_BOOT = 2000
 LEVEL = 0.95
-VERDICTS = ("holds", "does not hold", "inconclusive")
 # Where a training run stopped at its epoch cap, a number read from its curve is only a
 # bound and some claims cannot be decided (experiments.convergence): this word says so.
 CENSORED = "cannot be reached"
+VERDICTS = ("holds", "does not hold", "inconclusive", CENSORED)
 
 
 @dataclass(frozen=True)

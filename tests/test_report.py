@@ -19,8 +19,18 @@ VERDICTS = [
 
 def test_verdict_table_prints_each_interval_and_side():
     table = report.verdict_table({"verdicts": VERDICTS})
-    assert "+1.200 [+1.100, +1.300] (test clips)" in table and "(claimed < 0)" in table
+    assert "+1.200 [+1.100, +1.300] (95%, test clips)" in table and "(claimed < 0)" in table
     assert "**inconclusive**" in table and table.count("\n") == 2 + len(VERDICTS)
+    tost = dict(VERDICTS[0], claimed="equivalent", interval=dict(ci(0.02, -0.05, 0.08), level=0.90))
+    assert "(90%, test clips)" in report.verdict_table({"verdicts": [tost]}) and "within the margin" in \
+        report.verdict_table({"verdicts": [tost]})
+
+
+def test_held_up_lists_the_claims_the_runs_cannot_reach():
+    censored = dict(VERDICTS[2], verdict="cannot be reached")
+    text = report.held_up({"verdicts": VERDICTS[:2] + [censored]})
+    assert "What the runs cannot reach" in text and "C is fast" in text.split("\n\n")[-1]
+    assert "cannot reach" not in report.held_up({"verdicts": VERDICTS})
 
 
 def test_held_up_is_built_from_the_verdicts():
