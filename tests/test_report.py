@@ -90,3 +90,24 @@ def test_generation_goals_read_each_models_chosen_sampler():
     assert by_goal["every digit heard in >= 5% of the sounds"]["status"] == "met"
     assert [r["status"] for r in rows if r["goal"].startswith("the digit asked for")] == ["met"]
     assert "| goal |" in goals_table(rows)
+
+
+def test_rejudge_reads_the_shipped_cards_and_recomputes_only_the_verdicts():
+    """results/paper_seeds.json judged by today's rules: the measurements untouched, the change recorded."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "results" / "paper_seeds.json"
+    before = json.loads(path.read_text())
+    after = report.rejudge(before, command="test")
+    for key in ("reconstruction", "per_clip", "robustness", "generation", "seeds", "provenance"):
+        assert after[key] == before[key]
+    assert after["convergence"]["unet"]["censored"] and after["rejudged"]["command"] == "test"
+    v = {x["id"]: x for x in after["verdicts"]}
+    assert v["convergence"]["verdict"] == "does not hold"           # the U-Net's bound is past "about 5"
+    assert v["griffin_lim"]["interval"]["level"] == pytest.approx(0.90)
+    table = report.claims_table(after, after["speaker_check"])
+    assert table.count("\n") == 2 + len(after["verdicts"]) and "not applicable" in table
+    assert "two-stage" in after["speaker_check"]["reconstruction"]["interval"]["method"]
+    # the shipped file is today's judgement of its own numbers
+    assert before["verdicts"] == after["verdicts"] and before["speaker_check"] == after["speaker_check"]
