@@ -21,7 +21,7 @@ generation_table       inception score, confidence and digit histogram of genera
 GOALS, goal_status     the goals of a VAE that generates; met / missed / undecided by where an interval lies
 generation_goals, goals_table   each goal measured (``audiogen generate --evaluate`` JSONs, VAEs against PCA)
 claims_table           claim, estimate, interval, verdict and the verdict with speakers resampled (Markdown)
-rejudge                a results file judged again by today's rules from its own numbers, the change recorded
+rejudge, rejudge_file  a results file judged again by today's rules from its own numbers, the change recorded
 seeds_table            each training seed's estimate of each claim (Markdown), when several were trained
 markdown_report        all of the above as one document (``results/results.md``)
 write_figures          spectrogram grid, training curves and class histogram (PNG)
@@ -347,6 +347,19 @@ def rejudge(results: dict, *, command: str) -> dict:
                        "note": "the measurements are those of the run in 'provenance'; only what is listed in "
                                "'recomputed' was computed again, from them, by the command above"}
     return out
+
+
+def rejudge_file(path: str | Path) -> Path:
+    """:func:`rejudge` a results file in place (written whole or not at all), recording this very call."""
+    from .files import atomic_write
+
+    path = Path(path)
+    out = rejudge(json.loads(path.read_text()),
+                  command=f"python -c 'from audiogen_lib import report; report.rejudge_file(\"{path}\")'")
+    with atomic_write(path) as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    return path
 
 
 def seeds_table(results: dict) -> str:
