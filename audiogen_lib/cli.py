@@ -484,9 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="new spoken digits from a VAE's latent space: wavs and what the classifier hears")
     p.add_argument("--model", default=None,
-                   help="vae (the study's), vae_gen or cvae (trained to generate; cvae makes the digit asked for), "
-                        "ldm (latent diffusion: a VAE that compresses, a U-Net that denoises). "
-                        "Default: cvae for --digit, else vae_gen, where shipped; otherwise vae")
+                   help="vae (the study's), vae_gen or cvae (trained to generate; cvae makes the digit asked for, "
+                        "and without --digit draws each sound's digit uniformly), ldm (latent diffusion: a VAE that "
+                        "compresses, a U-Net that denoises). Default: cvae for --digit; without "
+                        "one, the generator validation prefers (pretrained/generator_choice_<config>.json), else the "
+                        "first shipped of cvae, vae_gen, vae")
     p.add_argument("--digit", type=int, default=None,
                    help="0-9. With cvae, the digit it is told to make; with vae or vae_gen, by rejection: sounds are "
                         "drawn and those the classifier hears as the digit kept (index.json says how many were drawn)")

@@ -6,13 +6,27 @@ Interval           a point estimate with its 95% interval, and how it was made
 bootstrap_mean     the mean of per-clip scores with a percentile bootstrap interval over clips
 paired_bootstrap   the mean of ``a - b`` over the same clips, with a paired bootstrap interval
 bootstrap_statistic  any statistic of per-clip (or per-sample) rows, with a percentile bootstrap over the rows
+speaker_bootstrap  the mean of per-clip values (or of ``a - b``) resampling speakers, then clips within each
 seed_spread        mean and a t interval over training seeds (training is part of the claim)
 verdict            "holds" / "does not hold" / "inconclusive" from an interval and the claimed side
 goal_status        "met" / "missed" / "undecided": where a 95% interval lies against a goal
+equivalence        the same three words for a claim of *no difference*: two one-sided tests with a margin
+binomial_floor     the lowest accuracy on ``n`` new clips that a classifier of accuracy ``p`` reaches but rarely
 
 The rule (chapter 8): a claim *holds* when the 95% interval of its paired difference
 lies entirely on the claimed side of zero, *does not hold* when it lies entirely on the
-other side, and is *inconclusive* otherwise.
+other side, and is *inconclusive* otherwise. A claim that two conditions do *as well as*
+each other is tested as an equivalence (:func:`equivalence`): it holds when the 90%
+interval of the difference lies inside ``[-margin, +margin]`` (two one-sided tests at 5%
+each), does not hold when it lies entirely outside, and is inconclusive otherwise.
+
+What an interval covers: the bootstrap over clips resamples the test clips, so its
+interval is about *new recordings of these ten digits by these six speakers*; it says
+nothing about new speakers. The spread over training seeds covers new trainings of the
+same models on the same data. :func:`speaker_bootstrap` is a sensitivity check toward
+new speakers: it resamples the six speakers, then clips within each; six speakers make
+it rough (its interval is wide and itself uncertain), so it is reported beside the
+verdict, not instead of it.
 
 Notebook: notebooks/08_listening_experiments.ipynb
 """
@@ -27,7 +41,10 @@ from .errors import AudiogenError
 
 N_BOOT = 2000
 LEVEL = 0.95
-VERDICTS = ("holds", "does not hold", "inconclusive")
+# Where a training run stopped at its epoch cap, a number read from its curve is only a
+# bound and some claims cannot be decided (experiments.convergence): this word says so.
+CENSORED = "cannot be reached"
+VERDICTS = ("holds", "does not hold", "inconclusive", CENSORED)
 
 
 @dataclass(frozen=True)
@@ -179,3 +196,88 @@ def goal_status(interval: dict | None, goal: float) -> str:
         return "undecided"
     return "met" if interval["low"] >= goal else "missed" if interval["high"] < goal else "undecided"
 
+
+def equivalence(interval: Interval, *, margin: float) -> str:
+    """Two one-sided tests (TOST) read from ``interval``, a ``1 - 2 alpha`` interval of a difference.
+
+    ``"holds"`` (the conditions are equivalent within ``margin``) when the interval lies
+    inside ``(-margin, +margin)``; ``"does not hold"`` when it lies entirely outside
+    (the difference is larger than the margin, one way or the other); ``"inconclusive"``
+    otherwise. With a 90% interval this is TOST at the 5% level: each one-sided test
+    rejects "the difference is at least ``margin``" on its side.
+
+    >>> equivalence(Interval(0.02, -0.05, 0.08, 300, "test", 0.90), margin=0.1)
+    'holds'
+    >>> equivalence(Interval(-1.5, -1.54, -1.47, 300, "test", 0.90), margin=0.1)
+    'does not hold'
+    >>> equivalence(Interval(0.05, -0.02, 0.12, 300, "test", 0.90), margin=0.1)
+    'inconclusive'
+    """
+    if not margin > 0:
+        raise AudiogenError(f"an equivalence margin must be positive, got {margin!r}")
+    if -margin < interval.low and interval.high < margin:
+        return "holds"
+    if interval.low >= margin or interval.high <= -margin:
+        return "does not hold"
+    return "inconclusive"
+
+
+def tost_level(alpha: float = 1 - LEVEL) -> float:
+    """The level of the interval that two one-sided tests at ``alpha`` each read: ``1 - 2 alpha`` (0.90 for 5%)."""
+    return 1 - 2 * alpha
+
+
+def speaker_bootstrap(a, speakers, b=None, *, n_boot: int = N_BOOT, seed: int = 0, level: float = LEVEL) -> Interval:
+    """Mean of per-clip ``a`` (or of ``a - b``) with a two-stage (cluster) bootstrap over speakers.
+
+    Each resample draws as many speakers as there are, with replacement, and then, within
+    each drawn speaker, as many of that speaker's clips as it has, with replacement; the
+    statistic is the mean over all drawn clips. The variation between speakers enters the
+    interval, so it is wider than the bootstrap over clips when speakers differ: a check of
+    how far a verdict depends on these particular six voices. A clip either condition could
+    not score (NaN) is left out before resampling.
+
+    >>> speaker_bootstrap([1.0, 2.0, 3.0, 4.0], ["a", "a", "b", "b"], n_boot=50).estimate
+    2.5
+    """
+    a = np.asarray(a, np.float64).ravel()
+    speakers = np.asarray(speakers).ravel()
+    if speakers.shape != a.shape:
+        raise AudiogenError(f"one speaker per clip is needed: {a.size} values, {speakers.size} speakers")
+    if b is not None:
+        b = np.asarray(b, np.float64).ravel()
+        if a.shape != b.shape:
+            raise AudiogenError(f"paired scores must cover the same clips: got {a.size} and {b.size} values")
+        a = a - b
+    keep = np.isfinite(a)
+    a, speakers = a[keep], speakers[keep]
+    groups = [a[speakers == s] for s in np.unique(speakers)]
+    if len(groups) < 2:
+        raise AudiogenError(f"a bootstrap over speakers needs at least 2 speakers, got {len(groups)}")
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    for i in range(n_boot):
+        drawn = [groups[j] for j in rng.integers(0, len(groups), len(groups))]
+        means[i] = np.concatenate([g[rng.integers(0, g.size, g.size)] for g in drawn]).mean()
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return Interval(float(a.mean()), float(low), float(high), int(a.size),
+                    f"two-stage bootstrap over {len(groups)} speakers, then clips ({n_boot} resamples)", level)
+
+
+def binomial_floor(p: float, n: int, *, alpha: float = 0.001) -> float:
+    """The accuracy on ``n`` new clips below which a classifier of true accuracy ``p`` falls with probability < ``alpha``.
+
+    The ``alpha`` quantile of Binomial(``n``, ``p``) / ``n``: a test that compares a shipped
+    classifier's test accuracy with this floor, ``p`` read from its card's validation
+    accuracy, fails by chance at most once in ``1 / alpha`` runs, and fails surely when the
+    model is much worse than its card says.
+
+    >>> round(binomial_floor(0.98, 300), 3)
+    0.95
+    """
+    from scipy.stats import binom
+
+    if not (0 <= p <= 1) or n < 1:
+        raise AudiogenError(f"binomial_floor needs 0 <= p <= 1 and n >= 1, got p={p!r}, n={n!r}")
+    return float(binom.ppf(alpha, n, p) / n)

@@ -219,8 +219,15 @@ def test_a_conditional_vae_makes_the_digit_asked_for_from_its_own_density(tiny_m
     assert a.waveforms.shape == (3, cvae.feature_config.n_samples) and a.probabilities.shape == (3, 10)
     assert np.array_equal(a.waveforms, b.waveforms) and np.array_equal(a.z, sampler.sample(3, seed=5, digit=4))
     assert a.digit_asked == 4 and a.draws == 3
-    with pytest.raises(AudiogenError, match="give a digit"):
-        generation.generate(cvae, sampler, 3, seed=5, classifier=classifier)
+    # without a digit: ancestral sampling, each sound's digit drawn uniformly, then its code from that digit
+    free = generation.generate(cvae, sampler, 40, seed=5, classifier=classifier)
+    again = generation.generate(cvae, sampler, 40, seed=5, classifier=classifier)
+    assert free.digit_asked is None and np.array_equal(free.waveforms, again.waveforms)
+    assert free.digits_drawn.shape == (40,) and len(set(free.digits_drawn.tolist())) >= 6
+    for d in (int(free.digits_drawn[0]), int(free.digits_drawn[-1])):
+        mine = free.digits_drawn == d
+        np.testing.assert_array_equal(free.z[mine], sampler.sample(int(mine.sum()), seed=5, digit=d))
+    assert free.selection.startswith("none: each sound's digit drawn uniformly")
 
 
 def test_a_digit_from_an_unconditional_vae_is_found_by_rejection(tiny_models, classifier, monkeypatch):
@@ -313,7 +320,15 @@ def test_generate_says_a_model_is_not_shipped_and_how_to_ship_it(tmp_path, monke
 
 def test_generate_with_a_digit_uses_the_shipped_conditional_vae(tiny_models, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(pretrained, "HERE", tiny_models)
-    assert generation.default_model(3, "paper") == "cvae" and generation.default_model(None, "paper") == "vae_gen"
+    assert generation.default_model(3, "paper") == "cvae" and generation.default_model(None, "paper") == "cvae"
+    (tiny_models / "generator_choice_paper.json").write_text(json.dumps({"model": "vae_gen", "rule": "test"}))
+    assert generation.default_model(None, "paper") == "vae_gen"     # the choice validation recorded
+    (tiny_models / "generator_choice_paper.json").unlink()
+    free = tmp_path / "any"
+    code, _, err = run(["generate", "--model", "cvae", "--n", "3", "--profile", "smoke", "--out", str(free)], capsys)
+    assert code == 0, err
+    index = json.loads((free / "index.json").read_text())
+    assert index["digit_asked"] is None and all(0 <= r["digit_asked"] <= 9 for r in index["sounds"])
     out = tmp_path / "threes"
     code, stdout, err = run(["generate", "--digit", "3", "--n", "2", "--profile", "smoke", "--out", str(out)], capsys)
     assert code == 0, err

@@ -19,8 +19,18 @@ VERDICTS = [
 
 def test_verdict_table_prints_each_interval_and_side():
     table = report.verdict_table({"verdicts": VERDICTS})
-    assert "+1.200 [+1.100, +1.300] (test clips)" in table and "(claimed < 0)" in table
+    assert "+1.200 [+1.100, +1.300] (95%, test clips)" in table and "(claimed < 0)" in table
     assert "**inconclusive**" in table and table.count("\n") == 2 + len(VERDICTS)
+    tost = dict(VERDICTS[0], claimed="equivalent", interval=dict(ci(0.02, -0.05, 0.08), level=0.90))
+    assert "(90%, test clips)" in report.verdict_table({"verdicts": [tost]}) and "within the margin" in \
+        report.verdict_table({"verdicts": [tost]})
+
+
+def test_held_up_lists_the_claims_the_runs_cannot_reach():
+    censored = dict(VERDICTS[2], verdict="cannot be reached")
+    text = report.held_up({"verdicts": VERDICTS[:2] + [censored]})
+    assert "What the runs cannot reach" in text and "C is fast" in text.split("\n\n")[-1]
+    assert "cannot reach" not in report.held_up({"verdicts": VERDICTS})
 
 
 def test_held_up_is_built_from_the_verdicts():
@@ -80,3 +90,24 @@ def test_generation_goals_read_each_models_chosen_sampler():
     assert by_goal["every digit heard in >= 5% of the sounds"]["status"] == "met"
     assert [r["status"] for r in rows if r["goal"].startswith("the digit asked for")] == ["met"]
     assert "| goal |" in goals_table(rows)
+
+
+def test_rejudge_reads_the_shipped_cards_and_recomputes_only_the_verdicts():
+    """results/paper_seeds.json judged by today's rules: the measurements untouched, the change recorded."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "results" / "paper_seeds.json"
+    before = json.loads(path.read_text())
+    after = report.rejudge(before, command="test")
+    for key in ("reconstruction", "per_clip", "robustness", "generation", "seeds", "provenance"):
+        assert after[key] == before[key]
+    assert after["convergence"]["unet"]["censored"] and after["rejudged"]["command"] == "test"
+    v = {x["id"]: x for x in after["verdicts"]}
+    assert v["convergence"]["verdict"] == "does not hold"           # the U-Net's bound is past "about 5"
+    assert v["griffin_lim"]["interval"]["level"] == pytest.approx(0.90)
+    table = report.claims_table(after, after["speaker_check"])
+    assert table.count("\n") == 2 + len(after["verdicts"]) and "not applicable" in table
+    assert "two-stage" in after["speaker_check"]["reconstruction"]["interval"]["method"]
+    # the shipped file is today's judgement of its own numbers
+    assert before["verdicts"] == after["verdicts"] and before["speaker_check"] == after["speaker_check"]

@@ -81,3 +81,42 @@ def test_no_test_clip_reaches_training_or_selection(monkeypatch):
     assert [e[1] for e in before] == ["train", "validation"]
     assert all(min(e[2]) >= 5 for e in before), "a test take (0-4) was loaded before or during training"
     assert [e[1] for e in events[fit_at + 1:]] == ["test"]
+
+
+def test_replay_early_stopping_matches_every_shipped_run():
+    """A shipped card's own settings, replayed on its history, stop where the run stopped: the replay is Keras'."""
+    from audiogen_lib import pretrained
+    from audiogen_lib.training import replay_early_stopping
+
+    for name in pretrained.available():
+        card = pretrained.card(*name.rsplit("_", 1))
+        hp, h = card["hyperparameters"], card["history"]
+        if card["kind"] in ("vae_gen", "cvae", "latent_ae", "ldm") or "val_loss" not in h:
+            continue                          # warm-up delays their stopping (start_from_epoch)
+        min_delta = hp["min_delta"] * hp.get("alpha", 1.0)
+        r = replay_early_stopping(h["val_loss"], patience=hp["patience"], epochs=hp["epochs"], min_delta=min_delta)
+        assert r["stopped_at"] == card["epochs_run"], name
+        assert r["best_epoch"] == card["best_epoch"], name
+
+
+def test_the_classifier_settings_are_the_validation_choice():
+    """Patience and epochs of the judge: among patience 3/5/10 and caps 30/60, the lowest validation loss."""
+    from audiogen_lib import pretrained
+    from audiogen_lib.config import get_profile
+    from audiogen_lib.training import DEFAULTS, replay_early_stopping
+
+    shipped = (DEFAULTS["classifier"]["patience"], get_profile("paper").classifier_epochs)
+    for config in ("paper", "native8k"):
+        h = pretrained.card("classifier", config)["history"]
+        kept = {(p, e): h["val_loss"][replay_early_stopping(h["val_loss"], patience=p, epochs=e)["best_epoch"] - 1]
+                for p in (3, 5, 10) for e in (30, 60)}
+        assert kept[shipped] == min(kept.values()), (config, kept)
+
+
+def test_every_card_records_command_commit_and_date(tmp_path):
+    run = train("unet", config="paper", profile="smoke", epochs=1, verbose=0)
+    card = run.card
+    assert card["command"] and card["date"][:2] == "20"
+    from audiogen_lib.runtime import git_state
+
+    assert (card["git_commit"], card["git_dirty_tracked_files"]) == git_state()

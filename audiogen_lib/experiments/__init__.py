@@ -17,9 +17,10 @@ study_models    MODEL_NAMES, get_models, reconstruct, pca_reconstruct
 audio           phase_method, images_to_audio, score_audio, summary_key, reference_audio
 reconstruction  (a) and (d): experiment_reconstruction, vae_images, experiment_vae_reconstruction
 robustness      (b): READINGS, perturb_db, perturb_features, experiment_robustness
-convergence     (c): epochs_to_plateau, experiment_convergence, chosen_on
+convergence     (c): PLATEAU_FRACTION, epochs_to_plateau, is_censored, experiment_convergence, convergence_verdict
 generation      generation_db_range, latent_statistics, decode_to_audio, interpolate, experiment_generation
-claims          CLAIMS, GENERATION_IS_THRESHOLD, comparisons, claim_estimates, verdicts
+claims          CLAIMS, GENERATION_IS_THRESHOLD, EQUIVALENCE_MARGIN_PESQ, comparisons, claim_estimates, verdicts,
+                clip_speakers, speaker_check
 cache           result_key, cached
 results         measure, seed_summary
 
@@ -34,8 +35,10 @@ Notebook: notebooks/08_listening_experiments.ipynb
 from .audio import (CHUNK, _audio_in_chunks, _ci, _reference_methods, _rmse_of, _summarise, images_to_audio,
                     phase_method, reference_audio, score_audio, summary_key)
 from .cache import RESULTS_VERSION, _code_version, _jsonable, _source_hash, cached, result_key
-from .claims import CLAIMS, COMPARED, GENERATION_IS_THRESHOLD, claim_estimates, comparisons, verdicts
-from .convergence import PLATEAU_TOLERANCE, chosen_on, epochs_to_plateau, experiment_convergence
+from .claims import (CLAIMS, COMPARED, EQUIVALENCE_MARGIN_PESQ, GENERATION_IS_THRESHOLD, claim_estimates, clip_speakers,
+                     comparisons, speaker_check, verdicts, verdicts_by_judges)
+from .convergence import (ABOUT, PLATEAU_FRACTION, STUDY_EPOCHS, chosen_on, convergence_row, convergence_verdict,
+                          epochs_to_plateau, experiment_convergence, is_censored)
 from .generation import (decode_to_audio, experiment_generation, generation_db_range, interpolate,
                          latent_statistics)
 from .reconstruction import (RECONSTRUCTION_GOALS, experiment_reconstruction, experiment_vae_reconstruction,

@@ -4,7 +4,7 @@ Public names
 ------------
 MODEL_KINDS           ``("vae", "vae_gen", "cvae")``: the study's VAE and the two trained to generate
 load_generator        a shipped VAE by kind, with a clear error when it is not shipped
-default_model         the model ``audiogen generate`` uses when none is named
+GENERATOR_CANDIDATES, validation_choice, default_model   the model ``audiogen generate`` uses when none is named
 model_record          a model's kind, weights_sha256, command and selection split, for an index or results
 provenance            command, date, git commit, machine and data manifest of a measurement
 run_generate          ``audiogen generate``: checks, loading, choice, generation, the folder
@@ -68,15 +68,39 @@ def model_record(model) -> dict:
 
 # --- the command's two jobs ---------------------------------------------------------------------------
 
+# The generators `audiogen generate` chooses among when no model is named. The choice is the one
+# validation prefers, recorded in pretrained/generator_choice_<config>.json ({"model": kind, "rule":
+# ..., "scores": ...}, written from samples judged against the validation split); until that file is
+# shipped the first shipped kind of this order is used and the index says so. The latent diffusion
+# model (diffusion.py, kind "ldm") joins the candidates when it is shipped: add it here.
+GENERATOR_CANDIDATES = ("cvae", "vae_gen", "vae")
+
+
+def validation_choice(config: str = "paper") -> dict | None:
+    """The generator validation prefers for ``config`` (its shipped record), or None where none is recorded yet."""
+    from ..pretrained import HERE
+
+    path = HERE / f"generator_choice_{get_config(config).name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def default_model(digit: int | None, config: str = "paper") -> str:
-    """``cvae`` for a digit and ``vae_gen`` otherwise where shipped; else the study's ``vae`` (by rejection for a digit)."""
+    """The model ``audiogen generate`` uses when none is named.
+
+    For a digit: ``cvae`` where shipped (it makes the digit asked for). Without one: the kind
+    :func:`validation_choice` records, where it is shipped; else the first shipped of
+    :data:`GENERATOR_CANDIDATES` (the conditional VAE draws each sound's digit uniformly).
+    """
     from ..pretrained import available
 
     config = get_config(config).name
-    for kind in (("cvae",) if digit is not None else ()) + ("vae_gen", "vae"):
-        if f"{kind}_{config}" in available():
-            return kind
-    return "vae"
+    shipped = [k for k in GENERATOR_CANDIDATES if f"{k}_{config}" in available()]
+    if digit is not None and "cvae" in shipped:
+        return "cvae"
+    choice = validation_choice(config) if digit is None else None
+    if choice and choice.get("model") in shipped:
+        return choice["model"]
+    return shipped[0] if shipped else "vae"
 
 
 def _profile_settings(profile) -> tuple[int | None, int | None, dict]:
@@ -149,6 +173,11 @@ def run_generate(out: str | os.PathLike, *, model: str | None = None, digit: int
     if model is None and kind == "vae":
         info["note"] = ("the models trained to generate (vae_gen, cvae) are not shipped yet, so the study's VAE was "
                         "used; ship one with `audiogen train vae_gen --config ... --profile paper --ship`")
+    elif model is None and digit is None:
+        choice = validation_choice(config)
+        info["default_choice"] = (choice if choice and choice.get("model") == kind else
+                                  {"model": kind, "rule": f"the first shipped of {GENERATOR_CANDIDATES}: no choice on "
+                                                          "validation is recorded for this config yet"})
     path = write_samples(gen, out, info=info)
     return path, json.loads((path / "index.json").read_text())
 

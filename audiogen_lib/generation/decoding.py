@@ -99,7 +99,8 @@ def db_range(vae, *, config: FeatureConfig | str | None = None, train=None) -> l
 class Generated:
     """What :func:`generate` made: ``z``, ``images``, ``waveforms`` at ``config.sr``, the classifier's ``probabilities``.
 
-    ``digit_asked`` is the digit asked for (None for any); ``draws`` is how many latents were
+    ``digit_asked`` is the digit asked for (None for any); ``digits_drawn`` the digit each sound of a
+    conditional VAE was given when none was asked for (drawn uniformly); ``draws`` is how many latents were
     drawn to keep these (more than ``len(waveforms)`` under rejection); ``indices`` the
     position of each kept sound among the draws (its seed is ``seed`` and that index).
     """
@@ -115,6 +116,7 @@ class Generated:
     draws: int = 0
     indices: np.ndarray | None = None
     selection: str = "none: every sound drawn is kept"
+    digits_drawn: np.ndarray | None = None   # a conditional VAE without a digit: the digit each sound was given
 
     @property
     def digits_heard(self) -> np.ndarray | None:
@@ -182,6 +184,8 @@ def generate(vae, sampler: LatentSampler, n: int, *, seed: int = 0, digit: int |
       draws, keeping the sounds ``classifier`` hears as ``digit``, until ``n`` are kept or
       ``max_draws`` (default ``n * REJECTION_MAX_DRAWS_PER_SOUND``) are spent (then
       :class:`AudiogenError`, with the acceptance so far);
+    - a conditional VAE without ``digit``: ancestral sampling, each sound's digit drawn uniformly
+      (seeded), then its code from that digit's density; all kept;
     - without ``digit``: ``n`` draws, all kept.
 
     The same ``seed`` gives the same sounds. With a ``classifier``, ``probabilities`` says
@@ -205,7 +209,16 @@ def generate(vae, sampler: LatentSampler, n: int, *, seed: int = 0, digit: int |
         raise AudiogenError(f"{vae.name} is {'' if conditional else 'not '}conditioned on the digit, but the sampler has "
                             f"{'one density per digit' if sampler.conditional else 'one density'}; fit it to this model")
     if conditional and digit is None:
-        raise AudiogenError(f"{vae.name} makes the digit it is asked for: give a digit (0-9)")
+        # ancestral sampling: each sound's digit uniformly (seeded), then its code from that digit's density
+        digits = np.random.default_rng([seed, N_DIGITS]).integers(0, N_DIGITS, n)
+        z = np.zeros((n, sampler.sample(1, seed=seed, digit=0).shape[1]), np.float32)
+        for d in np.unique(digits):
+            z[digits == d] = sampler.sample(int(np.sum(digits == d)), seed=seed, digit=int(d))
+        images, y = _to_audio(vae, z, digits, config=config, lo_hi=lo_hi, seed=seed)
+        probs = None if classifier is None else _probabilities(classifier, y)
+        return Generated(z, images, y, probs, config, sampler.kind, seed, None, n, np.arange(n),
+                         "none: each sound's digit drawn uniformly from 0-9, then its code (ancestral sampling); "
+                         "every sound drawn is kept", digits_drawn=digits)
     if digit is None or conditional:
         z = sampler.sample(n, seed=seed, digit=digit if conditional else None)
         images, y = _to_audio(vae, z, digit if conditional else None, config=config, lo_hi=lo_hi, seed=seed)

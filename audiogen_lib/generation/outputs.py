@@ -85,6 +85,8 @@ def _write_sounds(gen: Generated, tmp: Path, info: dict) -> None:
             row.update({"digit_heard": int(probs[i].argmax()), "confidence": round(float(probs[i].max()), 4)})
         if gen.digit_asked is not None:
             row["digit_asked"] = gen.digit_asked
+        elif gen.digits_drawn is not None:
+            row["digit_asked"] = int(gen.digits_drawn[i])
         row.update({"sampler": gen.sampler, "model": info.get("model"), "seed": gen.seed,
                     "draw": int(gen.indices[i]) if gen.indices is not None else i,
                     "weights_sha256": info.get("weights_sha256")})
