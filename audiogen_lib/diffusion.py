@@ -198,7 +198,8 @@ def train_denoiser(*, config="paper", profile: str | Profile | None = None, auto
     from .models import load_model, save_model, weights_sha256
     from .models.denoiser import LatentFlow, build_denoiser
     from .pretrained import load_pretrained
-    from .training import TrainingRun, _atomic_json, _history_callback, _time_limit_callback, machine, set_seed, split_record
+    from .training import (TrainingRun, _atomic_json, _code_state, _history_callback, _time_limit_callback, machine,
+                           set_seed, split_record)
 
     config = get_config(config)
     profile = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -250,7 +251,7 @@ def train_denoiser(*, config="paper", profile: str | Profile | None = None, auto
         card = {
             "kind": "ldm", "feature_config": config.to_dict(), "profile": profile.name,
             "command": " ".join(shlex.quote(a) for a in [os.path.basename(sys.argv[0])] + sys.argv[1:]),
-            "data_manifest": manifest_hash(),
+            **_code_state(), "data_manifest": manifest_hash(),
             "split": {"train": split_record("train", len(train_set)),
                       "validation": split_record("validation", len(validation_set))},
             "normalisation": dict(autoencoder.card.get("normalisation") or {}),
