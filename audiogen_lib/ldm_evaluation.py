@@ -27,6 +27,8 @@ copies                    nearest-training-clip distances of samples against tho
 evaluate_ldm              every goal of the latent diffusion model on the test split
 run_generate_ldm          ``audiogen generate --model ldm``: sounds into a folder with index.json
 run_evaluate_ldm          ``audiogen generate --model ldm --evaluate FILE.json``
+GOALS, goal_rows          the goals, each with what both judges measured and its status by both
+generator_rows            every generator of the book and real audio, by each judge
 
 Notebook: notebooks/11_latent_diffusion.ipynb
 """
@@ -164,12 +166,19 @@ def evaluate_autoencoder(autoencoder, judges, test, train, *, seed: int = 0) -> 
             "goals": AUTOENCODER_GOALS, "phase_method": phase_method()}
 
 
+def _grid(train):
+    """The GMM settings to try: the small grid when only a few training clips are used (the smoke profile)."""
+    from .generation import GMM_GRID, SMOKE_GMM_GRID
+
+    return GMM_GRID if len(train) >= 1000 else SMOKE_GMM_GRID
+
+
 def _cvae_sounds(config, n: int, *, seed: int, train, validation):
     """The shipped conditional VAE's sounds, every digit equally often, with its validation-chosen sampler."""
     from .generation import choose_sampler, generate, load_generator, sampler_for
 
     cvae = load_generator("cvae", config.name)
-    choice = choose_sampler(cvae, train, validation, seed=seed)
+    choice = choose_sampler(cvae, train, validation, seed=seed, grid=_grid(train))
     sampler = sampler_for(cvae, choice["best"], train, choice, seed=seed)
     ys = [generate(cvae, sampler, n // 10, seed=seed + d, digit=d).waveforms for d in range(10)]
     return np.concatenate(ys), np.repeat(np.arange(10), n // 10)
@@ -180,7 +189,7 @@ def _study_vae_sounds(config, n: int, *, seed: int, train, validation):
     from .generation import choose_sampler, generate, load_generator, sampler_for
 
     vae = load_generator("vae", config.name)
-    choice = choose_sampler(vae, train, validation, seed=seed)
+    choice = choose_sampler(vae, train, validation, seed=seed, grid=_grid(train))
     return generate(vae, sampler_for(vae, choice["best"], train, choice, seed=seed), n, seed=seed).waveforms
 
 
@@ -305,3 +314,103 @@ def run_evaluate_ldm(path, *, n: int = 300, seed: int = 0, config: str = "paper"
     with atomic_write(path) as f:
         f.write(json.dumps(result, indent=1, default=float) + "\n")
     return result
+
+
+# --- the goals -------------------------------------------------------------------------------------
+
+GOALS = {"asked": 0.97, "digit_share": 0.05, "is_ratio": 0.90, "speaker_share": 0.08}
+
+
+def _share(k: int, n: int, seed: int = 0) -> dict:
+    from .stats import bootstrap_mean
+
+    return bootstrap_mean(np.r_[np.ones(k), np.zeros(n - k)], seed=seed).to_dict()
+
+
+def _fmt(d: dict, spec: str) -> str:
+    return f"{d['estimate']:{spec}} [{d['low']:{spec}}, {d['high']:{spec}}]"
+
+
+def _by_judges(result: dict, measure) -> dict:
+    """``{judge: (text, status)}`` for each judge in ``result``'s conditional scores."""
+    return {name: measure(name) for name in result["conditional"]}
+
+
+def goal_rows(result: dict) -> list[dict]:
+    """Every goal of the latent diffusion model with what each judge measured and the status by both.
+
+    Rows: ``goal``, ``by`` (``{judge: text}``), ``status`` (met only if met by every judge:
+    :func:`audiogen_lib.judges.both_hold`). Goals measured without a judge (PESQ, speakers,
+    copies) have one entry.
+    """
+    from .judges import both_hold
+    from .stats import goal_status
+
+    rows = []
+
+    def add(goal, measured: dict):
+        rows.append({"goal": goal, "by": {k: v[0] for k, v in measured.items()},
+                     "status": both_hold({k: v[1] for k, v in measured.items()})})
+
+    ae = result.get("autoencoder")
+    if ae:
+        goal = ae["goals"]
+        d = ae["differences"]["latent_ae minus ceiling"]
+        add(f"autoencoder: PESQ-NB within {goal['pesq_below_ceiling']} of the ceiling",
+            {"PESQ": (_fmt(d, "+.2f"), goal_status(d, -goal["pesq_below_ceiling"]))})
+        d = ae["differences"][f"latent_ae minus pca_{ae['pca_components']}"]
+        add(f"autoencoder: PESQ-NB above PCA with {ae['pca_components']:,} components",
+            {"PESQ": (_fmt(d, "+.2f"), goal_status(d, 0.0) if d["low"] > 0 or d["high"] < 0 else "undecided")})
+        add(f"autoencoder: digit heard in >= {goal['digit_accuracy']:.0%} of reconstructions",
+            {j: (_fmt(v, ".1%"), goal_status(v, goal["digit_accuracy"]))
+             for j, v in ae["rows"]["latent_ae"]["judges"].items()})
+    add(f"asked for a digit: heard as asked in >= {GOALS['asked']:.0%}",
+        _by_judges(result, lambda j: (_fmt(result["conditional"][j]["accuracy"], ".1%"),
+                                      goal_status(result["conditional"][j]["accuracy"], GOALS["asked"]))))
+
+    def rarest(j):
+        hist = np.asarray(result["unconditional"][j]["histogram"])
+        share = _share(int(hist.min()), int(hist.sum()))
+        return f"rarest ({int(hist.argmin())}): {_fmt(share, '.1%')}", goal_status(share, GOALS["digit_share"])
+
+    add(f"no digit asked: every digit in >= {GOALS['digit_share']:.0%}", _by_judges(result, rarest))
+
+    def is_ratio(j):
+        real = result["real_test"][j]["inception_score"]["estimate"]
+        got = result["unconditional"][j]["inception_score"]
+        return (f"{_fmt(got, '.2f')} of real {real:.2f}", goal_status(got, GOALS["is_ratio"] * real))
+
+    add(f"no digit asked: inception score >= {GOALS['is_ratio']:.0%} of real test audio's", _by_judges(result, is_ratio))
+
+    def kid_vs_cvae(j):
+        a, b = result["conditional"][j]["kid"], result["cvae"][j]["kid"]
+        status = "met" if a["high"] < b["low"] else "missed" if a["low"] > b["high"] else "undecided"
+        return f"{_fmt(a, '.3f')} vs cvae {_fmt(b, '.3f')}", status
+
+    add("KID to real test audio below the conditional VAE's, intervals apart", _by_judges(result, kid_vs_cvae))
+    for which in ("ldm_conditional", "ldm_unconditional"):
+        sp = result["speakers"][which]
+        share = _share(int(min(sp["counts"])), int(sum(sp["counts"])))
+        add(f"voices ({which.split('_')[1]}): every speaker in >= {GOALS['speaker_share']:.0%}",
+            {"speaker judge": (f"rarest: {_fmt(share, '.1%')}", goal_status(share, GOALS["speaker_share"]))})
+    return rows
+
+
+def generator_rows(result: dict) -> list[dict]:
+    """Per generator (and real audio): accuracy as asked, inception score, rarest digit and KID, by each judge."""
+    sets = [("real audio (validation vs test takes)", None), ("study VAE (its best sampler)", "study_vae"),
+            ("conditional VAE, each digit asked equally", "cvae"), ("latent diffusion, each digit asked", "conditional"),
+            ("latent diffusion, no digit", "unconditional")]
+    rows = []
+    for label, key in sets:
+        for j in result["conditional"]:
+            if key is None:
+                r = result["real_test"][j]
+                row = {"asked": r["accuracy"], "is": r["inception_score"], "kid": result["real_vs_real_kid"][j],
+                       "rarest": r["rarest_share"]}
+            else:
+                r = result[key][j]
+                row = {"asked": r.get("accuracy"), "is": r["inception_score"], "kid": r["kid"],
+                       "rarest": r["rarest_share"]}
+            rows.append({"generator": label, "judge": j, **row})
+    return rows
