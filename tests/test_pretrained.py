@@ -23,7 +23,7 @@ def test_models_are_shipped_within_budget():
     assert {"vae", "unet", "unet_noskip", "classifier"} <= kinds
     assert {name.rsplit("_", 1)[1] for name in SHIPPED} == {"paper", "native8k"}
     size = sum(p.stat().st_size for p in pretrained.HERE.glob("*.keras"))
-    assert size <= 10e6, f"shipped weights take {size / 1e6:.1f} MB, over the 10 MB budget"
+    assert size <= 16e6, f"shipped weights take {size / 1e6:.1f} MB, over the 16 MB budget"
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -62,11 +62,24 @@ def test_shipped_model_matches_its_card(name):
     assert model.feature_config.to_dict() == card["feature_config"]
     assert model.normalisation == card["normalisation"]["mode"] == "clip"
     assert card["profile"] == "paper" and card["command"].startswith("audiogen train")
-    assert {k: v["takes"] for k, v in card["split"].items()} == {"train": "10-49", "validation": "5-9", "test": "0-4"}
+    takes = {"train": "10-49", "validation": "5-9", "test": "0-4"}
+    if kind == "ldm":  # a generator: its test scores are in results/ldm_paper.json, not in its card
+        takes.pop("test")
+    assert {k: v["takes"] for k, v in card["split"].items()} == takes
     assert card["split"]["train"]["clips"] == 2400
     validation = load_features("validation", config=config)
     test = load_features("test", config=config)
     batch = card["hyperparameters"]["batch_size"]
+    if kind == "ldm":  # the EMA denoiser's velocity error on the validation latents, with the card's fixed noise
+        from audiogen_lib import diffusion
+
+        autoencoder = pretrained.load_pretrained("latent_ae", config)
+        assert card["autoencoder"]["weights_sha256"] == autoencoder.weights_sha256
+        z0, digits, eps, t = diffusion._validation_batch(diffusion.encode_latents(autoencoder, validation.x),
+                                                         validation.digits, card["hyperparameters"]["seed"])
+        v = model.predict([diffusion.add_noise(z0, t[:, 0], eps), t, digits[:, None]], batch_size=256, verbose=0)
+        assert float(np.mean((v - (eps - z0)) ** 2)) == pytest.approx(card["final"]["val_loss"], rel=0.01)
+        return
     if kind == "classifier":
         loss = model.evaluate(validation.x, validation.digits, batch_size=batch, verbose=0, return_dict=True)["loss"]
         accuracy = float(np.mean(model.predict(test.x, verbose=0).argmax(-1) == test.digits))
@@ -87,7 +100,7 @@ def test_shipped_model_matches_its_card(name):
         rmse = reconstruction_rmse(model, test.x, digits=test.digits if conditional else None)
         assert rmse == pytest.approx(card["final"]["test_rmse"], rel=0.01)
     else:
-        args = (validation.x,) if kind == "vae" else (validation.x, validation.x)
+        args = (validation.x,) if kind in ("vae", "latent_ae") else (validation.x, validation.x)
         loss = model.evaluate(*args, batch_size=batch, verbose=0, return_dict=True)["loss"]
         assert reconstruction_rmse(model, test.x) == pytest.approx(card["final"]["test_rmse"], rel=0.01)
     assert loss == pytest.approx(card["final"]["val_loss"], rel=0.01)
