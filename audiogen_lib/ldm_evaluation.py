@@ -204,7 +204,9 @@ def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: i
     config = get_config(config)
     autoencoder, denoiser = load_ldm(config.name)
     judges = load_judges(config.name)
-    train = load_features("train", config=config).subset(n_clips, seed=seed)
+    # n_clips (the smoke profile): a few clips of validation and test, and enough training clips for a
+    # density per digit
+    train = load_features("train", config=config).subset(n_clips and max(n_clips, 64), seed=seed)
     validation = load_features("validation", config=config).subset(n_clips, seed=seed)
     test = load_features("test", config=config).subset(n_clips, seed=seed)
     choice = choose_sampler_settings(autoencoder, denoiser, judges, validation, n=n_validation, seed=seed,

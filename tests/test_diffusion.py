@@ -127,3 +127,39 @@ def test_train_both_parts_at_smoke_size(tmp_path):
     assert run.card["split"]["train"]["takes"] == "10-49" and run.card["epochs_run"] == 2
     assert 1 <= run.card["best_epoch"] <= 2
     assert np.isfinite(run.card["final"]["val_loss"])
+
+
+def _scores(acc_low, kid, *, hist=(30,) * 10, is_=(8.0, 7.5, 8.5)):
+    return {"accuracy": {"estimate": acc_low + 0.01, "low": acc_low, "high": min(acc_low + 0.02, 1)},
+            "histogram": list(hist), "rarest_share": min(hist) / sum(hist),
+            "inception_score": dict(zip(("estimate", "low", "high"), is_)),
+            "kid": dict(zip(("estimate", "low", "high"), kid))}
+
+
+def _result(cnn_acc, mfcc_acc):
+    real = {"inception_score": {"estimate": 9.0, "low": 8.8, "high": 9.2}}
+    return {"conditional": {"cnn": _scores(cnn_acc, (0.1, 0.05, 0.15)), "mfcc": _scores(mfcc_acc, (0.2, 0.1, 0.3))},
+            "unconditional": {"cnn": _scores(0.9, (0.1, 0.05, 0.15), hist=(3,) + (33,) * 9),
+                              "mfcc": _scores(0.9, (0.1, 0.05, 0.15))},
+            "cvae": {"cnn": _scores(0.9, (0.5, 0.4, 0.6)), "mfcc": _scores(0.9, (0.25, 0.15, 0.35))},
+            "real_test": {"cnn": real, "mfcc": real},
+            "speakers": {k: {"counts": [50] * 6} for k in ("ldm_conditional", "ldm_unconditional")}}
+
+
+def test_a_goal_holds_only_when_both_judges_say_so():
+    from audiogen_lib.ldm_evaluation import goal_rows
+
+    rows = {r["goal"]: r for r in goal_rows(_result(0.98, 0.98))}
+    asked = next(g for g in rows if g.startswith("asked"))
+    assert rows[asked]["status"] == "met"
+    assert next(r for g, r in rows.items() if g.startswith("asked"))["by"].keys() == {"cnn", "mfcc"}
+    one_misses = {r["goal"]: r["status"] for r in goal_rows(_result(0.98, 0.90))}
+    assert one_misses[asked] == "missed"
+    # the CNN hears one digit in only 3 of 300 sounds (1%): missed by one judge is missed
+    every = next(g for g in rows if g.startswith("no digit asked: every digit"))
+    assert rows[every]["status"] == "missed"
+    # KID: the cnn's intervals are apart, the mfcc's overlap: undecided, not met
+    kid = next(g for g in rows if g.startswith("KID"))
+    assert rows[kid]["status"] == "undecided"
+    voices = [r["status"] for g, r in rows.items() if g.startswith("voices")]
+    assert voices == ["met", "met"]
