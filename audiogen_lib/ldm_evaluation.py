@@ -118,7 +118,7 @@ def copies(sample_emb: np.ndarray, test_emb: np.ndarray, train_emb: np.ndarray, 
     from .distances import nearest_neighbour_distances
 
     d_sample, i_sample = nearest_neighbour_distances(sample_emb, train_emb, return_index=True)
-    d_test, _ = nearest_neighbour_distances(test_emb, train_emb)
+    d_test = nearest_neighbour_distances(test_emb, train_emb)
     threshold = float(np.quantile(d_test, quantile))
     order = np.argsort(d_sample)
     return {"threshold": threshold, "quantile": quantile, "share_closer": float(np.mean(d_sample < threshold)),
