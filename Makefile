@@ -56,7 +56,7 @@ chromium:
 
 # Every test in one pytest run, with the smoke profile: the library's tests, the
 # notebooks' shape (tests/test_notebooks_meta.py), the notebooks themselves (nbval:
-# every cell runs, cells marked `# NBVAL_CHECK_OUTPUT` are compared with their stored
+# every cell runs, cells tagged `nbval-check-output` are compared with their stored
 # output), the book build with warnings as errors into _build/smoke, and every page
 # in headless Chromium (tests/test_book.py; screenshots in test-artifacts/).
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -74,7 +74,7 @@ test-notebooks: data
 test-book: data chromium
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_book.py
 
-# nbval compares a `# NBVAL_CHECK_OUTPUT` cell only when the notebook stores its output
+# nbval compares a cell tagged `nbval-check-output` only when the notebook stores its output
 # and an execution count. `make nbval-record NB=notebooks/01_digital_audio.ipynb` (default:
 # every chapter) runs the notebook with the smoke profile and stores the text output of
 # those cells only; every other cell is left with no output and no count.
@@ -91,7 +91,7 @@ for path in sys.argv[1:]:
     for cell, done in zip(nb.cells, ran.cells):
         if cell.cell_type != "code":
             continue
-        if not cell.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT"):
+        if "nbval-check-output" not in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = [], None
             continue
         count += 1

@@ -18,7 +18,8 @@ Markdown after it. So this extension gives the ``cache`` mode the same role:
   by IPython as ``{eval}`` would (its ``text/plain`` repr; myst-nb strips a string's quotes).
   Its code never changes, so editing the prose never invalidates the cache, and its output is
   cached with the notebook's;
-* ``{eval}`prose.name``` then reads ``name`` from that output. The values are those at the end
+* ``{eval}`prose.name``` then reads ``name`` from that output, and
+  ``{eval}`f"{prose.name:.2f}"``` formats a number there, as Python would. The values are those at the end
   of the notebook (as ``glue`` gave them); each name is set once, so they are the values the
   cell that set them computed, as in JupyterLab.
 
@@ -37,17 +38,27 @@ NAMESPACE = "prose"
 MIME = "application/vnd.audiogen.prose+json"
 MARK = "audiogen-prose-values"   # the appended cell's metadata key, to find it again
 _EXPRESSION = re.compile(rf"^\s*{NAMESPACE}\.([A-Za-z_]\w*)\s*$")
+# f"{prose.name:.2f}": a number formatted in the prose itself
+_FORMATTED = re.compile(rf"""^\s*f(["'])\{{{NAMESPACE}\.([A-Za-z_]\w*)(?::([^{{}}"'!]*))?\}}\1\s*$""")
 _USES_EVAL = re.compile(r"\{eval\}`")
 
 PROSE_CELL = f"""\
 # Added by book/_ext/prose_eval.py at build time: the values {{eval}}`{NAMESPACE}.name` shows.
 def _audiogen_prose_values():
+    import math
+    import numbers
+
     from IPython import get_ipython
     from IPython.display import display
+
     shell = get_ipython()
     ns = shell.user_ns.get("{NAMESPACE}")
-    values = {{k: shell.display_formatter.format(v)[0] for k, v in vars(ns).items()}} if ns is not None else {{}}
-    display({{"{MIME}": values}}, raw=True)
+    items = dict(vars(ns)).items() if ns is not None else {{}}.items()
+    values = {{k: shell.display_formatter.format(v)[0] for k, v in items}}
+    # numbers also as numbers, for f"{{{NAMESPACE}.name:.2f}}"
+    raw = {{k: (v if isinstance(v, int) else float(v)) for k, v in items
+           if isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)}}
+    display({{"{MIME}": {{"values": values, "numbers": raw}}}}, raw=True)
 _audiogen_prose_values()
 del _audiogen_prose_values
 """
@@ -59,7 +70,8 @@ def uses_eval(notebook) -> bool:
 
 
 def prose_values(notebook) -> dict[str, dict] | None:
-    """``{name: mime bundle}`` from the appended cell's output, or None if it has none."""
+    """``{"values": {name: mime bundle}, "numbers": {name: number}}`` from the appended cell's
+    output, or None if it has none."""
     for cell in reversed(notebook.get("cells", [])):
         if cell.get("metadata", {}).get(MARK):
             for out in cell.get("outputs", []):
@@ -86,18 +98,23 @@ class _ProseClient:
         values = prose_values(client.notebook)
 
         def eval_variable(expression: str):
-            m = _EXPRESSION.match(expression)
-            if not m:
+            m, f = _EXPRESSION.match(expression), _FORMATTED.match(expression)
+            if not (m or f):
                 raise ValueError(
-                    f"the book evaluates only `{NAMESPACE}.<name>` in {{eval}} (book/_ext/prose_eval.py), "
-                    f"not {expression!r}: set `{NAMESPACE}.<name> = ...` in a code cell and write "
-                    f"{{eval}}`{NAMESPACE}.<name>`")
+                    f"the book evaluates only `{NAMESPACE}.<name>` and `f\"{{{NAMESPACE}.<name>:<format>}}\"` "
+                    f"in {{eval}} (book/_ext/prose_eval.py), not {expression!r}: set `{NAMESPACE}.<name> = ...` "
+                    "in a code cell")
             if values is None:
-                raise ValueError(f"no values for {{eval}}: the notebook did not run to its end")
-            name = m.group(1)
-            if name not in values:
+                raise ValueError("no values for {eval}: the notebook did not run to its end")
+            name = m.group(1) if m else f.group(2)
+            if name not in values["values"]:
                 raise ValueError(f"`{NAMESPACE}.{name}` is not set by any code cell of this notebook")
-            return [nbformat.v4.new_output("display_data", data=values[name])]
+            if m:
+                return [nbformat.v4.new_output("display_data", data=values["values"][name])]
+            if name not in values["numbers"]:
+                raise ValueError(f"`{NAMESPACE}.{name}` is not a number: {expression!r} cannot format it here")
+            text = format(values["numbers"][name], f.group(3) or "")
+            return [nbformat.v4.new_output("display_data", data={"text/plain": text})]
 
         client.eval_variable = eval_variable
         return client
