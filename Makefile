@@ -36,7 +36,15 @@ $(STAMP): pyproject.toml
 $(KERNEL): | $(STAMP)
 	$(KERNEL_INSTALL)
 
-install: $(STAMP) $(KERNEL)
+# JupyterLab's defaults for this environment (settings/overrides.d): every cell drawn (windowingMode
+# none), so that Run All evaluates the numbers ({eval}`prose.name`) of every Markdown cell, not only
+# of those on screen (jupyterlab-myst reads the expressions of cells it has drawn).
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/audiogen.json
+$(LAB_OVERRIDES): | $(STAMP)
+	mkdir -p $(dir $@)
+	echo '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}' > $@
+
+install: $(STAMP) $(KERNEL) $(LAB_OVERRIDES)
 
 data: $(STAMP)
 	$(BIN)/audiogen data
@@ -58,14 +66,15 @@ chromium:
 # notebooks' shape (tests/test_notebooks_meta.py), the notebooks themselves (nbval:
 # every cell runs, cells tagged `nbval-check-output` are compared with their stored
 # output), the book build with warnings as errors into _build/smoke, and every page
-# in headless Chromium (tests/test_book.py; screenshots in test-artifacts/).
+# in headless Chromium (tests/test_book.py; screenshots in test-artifacts/), and one chapter
+# run in JupyterLab with Run All (tests/test_jupyterlab.py).
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # Two pytest-xdist workers, each taking a whole file at a time (--dist loadfile keeps a
 # notebook's cells in one kernel): the smoke book build runs beside nbval and the library tests.
 XDIST := -n 2 --dist loadfile
 
-test: data chromium
+test: data chromium $(KERNEL) $(LAB_OVERRIDES)
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL)
 
 test-notebooks: data
@@ -116,7 +125,7 @@ test-lib: data
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests --ignore=tests/test_notebooks.py -m "not book and not browser"
 
 # JupyterLab from the venv: the kernel "audiogen" and jupyterlab-myst (MyST as in the book) come with it.
-lab: data $(KERNEL)
+lab: data $(KERNEL) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab notebooks/
 
 bench: data
