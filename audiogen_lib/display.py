@@ -24,6 +24,7 @@ plot_model      a model drawn from its own layers, top to bottom, skip connectio
 pipeline        the library's pipeline run step by step on a tone: each function and what it returned
 plot_pipeline   that pipeline drawn, wav file to model and back to sound, each box a library function
 Diagram         what a diagram drew: the figure, its boxes and its arrows
+short_paths     a recorded command with its absolute paths made machine-independent (results/x.json, a file name)
 
 Notebook: notebooks/02_fourier_transform.ipynb, notebooks/05_data_pipeline.ipynb, notebooks/07_training_unet.ipynb,
 notebooks/08_listening_experiments.ipynb, notebooks/09_generation.ipynb, notebooks/10_generative_vae.ipynb
@@ -35,9 +36,11 @@ import base64
 import html
 import io
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -147,6 +150,30 @@ def _table_html(rows: list[str], caption: str | None = None) -> str:
            if caption else "")
     style = "display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));align-items:end"
     return f'<div class="audiogen-listen" style="{style}">{"".join(rows)}{cap}</div>'
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[^\s'\"/]+/)*[^\s'\"/]+")
+_REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def short_paths(text: str) -> str:
+    """``text`` (a recorded command line, a log) with each absolute path made machine-independent:
+    from a folder of the repository on (``/home/me/audiogen/results/x.json`` -> ``results/x.json``,
+    whichever clone wrote it), else its last name (``/tmp/runs/sweep.json`` -> ``sweep.json``).
+    A book shows no folder of the machine that built it.
+
+    Notebook: notebooks/04_griffin_lim.ipynb, notebooks/10_generative_vae.ipynb
+    """
+    top = {p.name for p in _REPOSITORY.iterdir() if not p.name.startswith(".")} if _REPOSITORY.is_dir() else set()
+
+    def short(m: re.Match) -> str:
+        parts = m.group(0).strip("/").split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part in top:
+                return "/".join(parts[i:])
+        return parts[-1]
+
+    return _ABSOLUTE_PATH.sub(short, text)
 
 
 # --- figures ---------------------------------------------------------------------------------------

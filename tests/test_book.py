@@ -299,8 +299,8 @@ _OVERFLOWING_PRE = """() => {
 
 
 # The page's column (the article's content box) and every element that does not fit it: its box
-# reaches past the column, or it is a scroll box whose content is wider than itself (a formula or
-# a table one must scroll sideways). Only the outermost offender is reported. Collapsed boxes are
+# reaches past the column, or it is a scroll box whose content is wider than the column (a formula
+# or a table one must scroll sideways). Only the outermost offender is reported. Collapsed boxes are
 # opened first (by _OVERFLOWING_PRE, which runs before). Also the page's height, and output
 # images shown at under 3/4 of their natural width.
 _LAYOUT = """() => {
@@ -319,10 +319,13 @@ _LAYOUT = """() => {
         if (b.width === 0 || b.height === 0) continue;
         const st = getComputedStyle(e);
         if (st.position === 'fixed' || st.visibility === 'hidden') continue;
-        const scrolls = ['auto', 'scroll', 'hidden'].includes(st.overflowX) && e.scrollWidth > e.clientWidth + 1;
-        const full = scrolls ? b.width + e.scrollWidth - e.clientWidth : b.width;
+        // a box whose content scrolls sideways counts at its content's width (a glyph's overhang
+        // in an inline formula scrolls a few pixels: only content wider than the column counts)
+        const scrolls = st.display !== 'inline' && ['auto', 'scroll', 'hidden'].includes(st.overflowX)
+            && e.scrollWidth > e.clientWidth + 1;
+        const full = scrolls ? Math.max(b.width, e.scrollWidth) : b.width;
         widest = Math.max(widest, Math.round(full));
-        const past = Math.max(b.right - right, left - b.left, scrolls ? e.scrollWidth - e.clientWidth : 0);
+        const past = Math.max(b.right - right, left - b.left, scrolls ? e.scrollWidth - (right - left) : 0);
         if (past > 1 && !wide.some(w => w.el.contains(e)))
             wide.push({el: e, what: describe(e), width: Math.round(full), excess: Math.round(past), scrolls});
     }

@@ -433,3 +433,10 @@ def test_chooser_switches_between_prerendered_panels_without_a_kernel():
     assert "<script" not in page and all(f"<p>sound {d}</p>" in page for d in range(10))
     uid = page.split('id="', 1)[1].split('"', 1)[0]
     assert f"#{uid}-7:checked ~ .audiogen-panel-7" in page
+
+
+def test_short_paths_show_no_folder_of_the_machine():
+    cmd = ("audiogen phase --out /work/main/results/phase_paper.json --cache /root/.cache/x "
+           "--runs=/work/runs/sweep_paper.json 1/2 ./local/file ~/y")
+    assert display.short_paths(cmd) == ("audiogen phase --out results/phase_paper.json --cache x "
+                                        "--runs=sweep_paper.json 1/2 ./local/file ~/y")
