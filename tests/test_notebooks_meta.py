@@ -382,3 +382,40 @@ def test_numbers_in_prose_render_in_book_and_jupyterlab(path):
             if re.search(r"#\s*NBVAL_", text):
                 problems.append(f"cell {i}: an NBVAL comment shows in the book; use the cell tag nbval-check-output")
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def _prose_names(code: str) -> list[re.Pattern]:
+    """Patterns of the prose names a notebook's code sets: ``prose.key = ...``,
+    ``setattr(prose, "key", ...)`` and ``setattr(prose, f"{name}_key", ...)`` (any name there)."""
+    found = [re.escape(k) for k in re.findall(r"\bprose\.([A-Za-z_]\w*)\s*=(?!=)", code)]
+    for quote, key in re.findall(r"setattr\(\s*prose,\s*f?(['\"])(.*?)\1", code):
+        found.append(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(key)))
+    if re.search(r"setattr\(\s*prose,\s*[A-Za-z_]", code):   # setattr(prose, key, value): a loop over names
+        found.append(r"\w+")
+    return [re.compile(p) for p in found]
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_every_number_in_the_prose_is_set_by_the_code(path):
+    """Each ``{eval}`prose.key``` names a value some code cell sets (read from the file: the build
+    and JupyterLab evaluate them, this finds a typo in seconds)."""
+    cells = load(path)["cells"]
+    code = "\n".join(source(c) for c in cells if c["cell_type"] == "code")
+    names = _prose_names(code)
+    missing = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown":
+            continue
+        for expr in _EVAL.findall(source(cell)):
+            m = re.search(r"prose\.([A-Za-z_]\w*)", expr)
+            if m and not any(p.fullmatch(m.group(1)) for p in names):
+                missing.append(f"cell {i}: {{eval}}`{expr}`")
+    assert not missing, f"{path.name}: prose names no code cell sets:\n  " + "\n  ".join(missing)
+
+
+def test_prose_names_reads_assignments_and_setattr():
+    code = ('prose.a = 1\nsetattr(prose, "b", 2)\nfor name in ("x", "y"):\n'
+            '    setattr(prose, f"{name}_c", 3)\nif prose.a == 1: pass\n')
+    names = _prose_names(code)
+    assert [n for n in ("a", "b", "x_c", "paper_c") if any(p.fullmatch(n) for p in names)] == ["a", "b", "x_c", "paper_c"]
+    assert not any(p.fullmatch("d") for p in names)
