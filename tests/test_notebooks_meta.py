@@ -390,7 +390,7 @@ def _prose_names(code: str) -> list[re.Pattern]:
     found = [re.escape(k) for k in re.findall(r"\bprose\.([A-Za-z_]\w*)\s*=(?!=)", code)]
     for quote, key in re.findall(r"setattr\(\s*prose,\s*f?(['\"])(.*?)\1", code):
         found.append(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(key)))
-    if re.search(r"setattr\(\s*prose,\s*[A-Za-z_]", code):   # setattr(prose, key, value): a loop over names
+    if re.search(r"setattr\(\s*prose,\s*[A-Za-z_]\w*\s*,", code):   # setattr(prose, key, value): names in a loop
         found.append(r"\w+")
     return [re.compile(p) for p in found]
 
