@@ -324,7 +324,8 @@ _LAYOUT = """() => {
         const scrolls = st.display !== 'inline' && ['auto', 'scroll', 'hidden'].includes(st.overflowX)
             && e.scrollWidth > e.clientWidth + 1;
         const full = scrolls ? Math.max(b.width, e.scrollWidth) : b.width;
-        widest = Math.max(widest, Math.round(full));
+        if (e.matches('img, table, pre, svg, video, audio, iframe, mjx-container, .jupyter-widgets, .audiogen-listen'))
+            widest = Math.max(widest, Math.round(full));   // the widest piece of content (not a section)
         const past = Math.max(b.right - right, left - b.left, scrolls ? e.scrollWidth - (right - left) : 0);
         if (past > 1 && !wide.some(w => w.el.contains(e)))
             wide.push({el: e, what: describe(e), width: Math.round(full), excess: Math.round(past), scrolls});
