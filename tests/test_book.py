@@ -324,8 +324,10 @@ _LAYOUT = """() => {
         const scrolls = st.display !== 'inline' && ['auto', 'scroll', 'hidden'].includes(st.overflowX)
             && e.scrollWidth > e.clientWidth + 1;
         const full = scrolls ? Math.max(b.width, e.scrollWidth) : b.width;
-        if (e.matches('img, table, pre, svg, video, audio, iframe, mjx-container, .jupyter-widgets, .audiogen-listen'))
-            widest = Math.max(widest, Math.round(full));   // the widest piece of content (not a section)
+        // the widest piece of content: a picture, a formula, a table, a widget (not a section, not
+        // a code box, which are as wide as the column whatever they hold)
+        if (e.matches('img, svg, video, iframe, table, mjx-math, .jupyter-widgets') || scrolls)
+            widest = Math.max(widest, Math.round(full));
         const past = Math.max(b.right - right, left - b.left, scrolls ? e.scrollWidth - (right - left) : 0);
         if (past > 1 && !wide.some(w => w.el.contains(e)))
             wide.push({el: e, what: describe(e), width: Math.round(full), excess: Math.round(past), scrolls});
