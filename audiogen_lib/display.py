@@ -1020,20 +1020,25 @@ def plot_model(model, *, collapse: bool = True, title: str | None = None, box_wi
     for n in nodes:
         if n.input_shape != n.shape:       # a box that reshapes: both shapes
             heads[n.key] = f"{n.label}  ·  {_shape_text(n.input_shape)} → {_shape_text(n.shape)}"
-    if box_width is None:                  # wide enough for the longest line (DejaVu Sans, about 0.55 em a character)
-        box_width = max(1.6, 0.2 + max(max(0.061 * len(heads[n.key]), 0.054 * len(n.kind)) for n in nodes)
-                        * DIAGRAM_FONT / 7.5)
+
+    def text_width(n) -> float:            # inches for a box's longest line (DejaVu Sans: 0.6 em a bold character)
+        return 0.25 + max(0.0085 * len(heads[n.key]), 0.0075 * len(n.kind)) * DIAGRAM_FONT
+
+    if box_width is None:
+        box_width = max(1.6, max(text_width(n) for n in nodes))
     n_rows = 1 + max(n.rank for n in nodes)
     sharing: dict[int, list] = {}          # boxes that share a row (a VAE's mu and log_var) stand side by side
     for n in nodes:
         sharing.setdefault(n.rank, []).append(n)
-    pos = {}
+    pos, width = {}, {}
     for row, group in sharing.items():
+        # side by side, each as wide as its own text (a shared row would otherwise widen the figure)
+        w = box_width if len(group) == 1 else min(box_width, max(max(text_width(n) for n in group), 1.6))
         for j, n in enumerate(group):
-            pos[n.key] = (n.depth * indent + (j - (len(group) - 1) / 2) * (box_width + 0.2), -row * row_height)
-    xs = [x for x, _ in pos.values()]
-    left, right = min(xs) - box_width / 2 - (0.45 if any(k == "skip" for *_, k in edges) else 0.05), \
-        max(xs) + box_width / 2 + 0.05
+            width[n.key] = w
+            pos[n.key] = (n.depth * indent + (j - (len(group) - 1) / 2) * (w + 0.2), -row * row_height)
+    left = min(x - width[k] / 2 for k, (x, _) in pos.items()) - (0.45 if any(k == "skip" for *_, k in edges) else 0.05)
+    right = max(x + width[k] / 2 for k, (x, _) in pos.items()) + 0.05
     height = n_rows * row_height + (0.3 if title else 0.0)
     fig, ax = plt.subplots(figsize=(right - left, height), dpi=DPI)
     fig.subplots_adjust(0, 0, 1, 1 - (0.3 / height if title else 0))
@@ -1046,7 +1051,7 @@ def plot_model(model, *, collapse: bool = True, title: str | None = None, box_wi
         x, y = pos[n.key]
         kind = n.kind.split(" × ", 1)[-1] if n.kind[:1].isdigit() else n.kind
         face = next((c for k, c in colours.items() if kind.startswith(k)), "#f4f4f4")
-        ax.add_patch(FancyBboxPatch((x - box_width / 2, y - h / 2), box_width, h,
+        ax.add_patch(FancyBboxPatch((x - width[n.key] / 2, y - h / 2), width[n.key], h,
                                     boxstyle="round,pad=0,rounding_size=0.05", facecolor=face, edgecolor="0.35", lw=0.8))
         ax.text(x, y + h * 0.22, heads[n.key], ha="center", va="center", fontsize=DIAGRAM_FONT, weight="bold")
         ax.text(x, y - h * 0.24, n.kind, ha="center", va="center", fontsize=DIAGRAM_FONT - 0.5)

@@ -283,6 +283,11 @@ def test_plot_model_draws_every_vae_layer_once_in_graph_order():
     assert not [e for e in d.edges if e[2] == "skip"]
     # without collapsing, one box per layer
     assert len(display.model_graph(vae, collapse=False)[0]) == len(_all_layers(vae))
+    # readable in the book: labels of 11 px or more, in a figure no wider than the page's column
+    # (688 px at 1280 px; a wider one is shrunk, and its labels with it)
+    paper = display.plot_model(models.build_vae(preset="paper"), title="VAE")
+    assert min(t.get_fontsize() for t in paper.figure.axes[0].texts) * display.DPI / 72 >= 11
+    assert paper.figure.get_size_inches()[0] * display.DPI <= 688
 
 
 @pytest.mark.parametrize("skips", [True, False])
