@@ -17,6 +17,8 @@ wider than its box (no horizontal scrollbar), and, as a reader at 1280 x 900 wou
   what sits in a scroll box at its full width: a table one must scroll sideways is cut off;
 * no output picture shown at under 3/4 of its size (its labels would be too small to read);
 * no raw MyST (``{eval}`...```, ``{glue:text}``, ``{term}``...) or ``prose.<name>`` in the text;
+* every static chooser (buttons over sounds made at build time) shows, for each button
+  clicked, its own sounds and only them;
 * no absolute path of the machine that built the book (the repository, its parent
   folder, the home folder, the Python environment) anywhere on the page.
 
@@ -340,6 +342,18 @@ _LAYOUT = """() => {
             wide: wide.map(({el, ...w}) => w), shrunk};
 }"""
 
+# Every static chooser (audiogen_lib.display's buttons over sounds made at build time): each button,
+# clicked, shows its own panel and only it. No kernel: the page's controls must work as they are.
+_CHOOSERS = """() => [...document.querySelectorAll('.audiogen-chooser')].map(ch => {
+    const labels = [...ch.querySelectorAll(':scope > label')];
+    const panels = [...ch.querySelectorAll(':scope > .audiogen-panel')];
+    return labels.map((label, i) => {
+        label.click();
+        const shown = panels.map((p, j) => getComputedStyle(p).display !== 'none' ? j : -1).filter(j => j >= 0);
+        return {button: label.textContent, shown, expected: i};
+    });
+})"""
+
 # Text a reader should never see: MyST that was not rendered, and the prose namespace's names.
 _RAW_MYST = re.compile(r"\{(eval|glue(:\w+)?|term|cite(:\w+)?|doc|ref|numref|download|abbr)\}|`prose\.\w+`|\bprose\.[a-z_]\w*")
 _PAGE_TEXT = """() => {
@@ -407,6 +421,7 @@ def test_page_in_browser(browser, server, doc):
         page.wait_for_timeout(200)
         layout = page.evaluate(_LAYOUT)
         text = page.evaluate(_PAGE_TEXT)
+        choosers = page.evaluate(_CHOOSERS)
     finally:
         context.close()
     _record_layout(doc, layout)
@@ -435,6 +450,8 @@ def test_page_in_browser(browser, server, doc):
                  for w in layout["wide"]]
     problems += [f"picture shown at {i['shown']} of its {i['natural']} px (labels too small): {i['what']}"
                  for i in layout["shrunk"]]
+    problems += [f"chooser {c}: button {b['button']!r} shows panels {b['shown']}, not only panel {b['expected']}"
+                 for c, buttons in enumerate(choosers) for b in buttons if b["shown"] != [b["expected"]]]
     problems += [f"raw MyST or a prose name in the text: {m.group(0)!r} in "
                  f"...{text['prose'][max(0, m.start() - 40): m.end() + 40]!r}..."
                  for m in list(_RAW_MYST.finditer(text["prose"]))[:5]]
