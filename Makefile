@@ -36,7 +36,15 @@ $(STAMP): pyproject.toml
 $(KERNEL): | $(STAMP)
 	$(KERNEL_INSTALL)
 
-install: $(STAMP) $(KERNEL)
+# JupyterLab's defaults for this environment (settings/overrides.d): every cell drawn (windowingMode
+# none), so that Run All evaluates the numbers ({eval}`prose.name`) of every Markdown cell, not only
+# of those on screen (jupyterlab-myst reads the expressions of cells it has drawn).
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/audiogen.json
+$(LAB_OVERRIDES): | $(STAMP)
+	mkdir -p $(dir $@)
+	echo '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}' > $@
+
+install: $(STAMP) $(KERNEL) $(LAB_OVERRIDES)
 
 data: $(STAMP)
 	$(BIN)/audiogen data
@@ -56,16 +64,17 @@ chromium:
 
 # Every test in one pytest run, with the smoke profile: the library's tests, the
 # notebooks' shape (tests/test_notebooks_meta.py), the notebooks themselves (nbval:
-# every cell runs, cells marked `# NBVAL_CHECK_OUTPUT` are compared with their stored
+# every cell runs, cells tagged `nbval-check-output` are compared with their stored
 # output), the book build with warnings as errors into _build/smoke, and every page
-# in headless Chromium (tests/test_book.py; screenshots in test-artifacts/).
+# in headless Chromium (tests/test_book.py; screenshots in test-artifacts/), and one chapter
+# run in JupyterLab with Run All (tests/test_jupyterlab.py).
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # Two pytest-xdist workers, each taking a whole file at a time (--dist loadfile keeps a
 # notebook's cells in one kernel): the smoke book build runs beside nbval and the library tests.
 XDIST := -n 2 --dist loadfile
 
-test: data chromium
+test: data chromium $(KERNEL) $(LAB_OVERRIDES)
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL)
 
 test-notebooks: data
@@ -74,7 +83,7 @@ test-notebooks: data
 test-book: data chromium
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_book.py
 
-# nbval compares a `# NBVAL_CHECK_OUTPUT` cell only when the notebook stores its output
+# nbval compares a cell tagged `nbval-check-output` only when the notebook stores its output
 # and an execution count. `make nbval-record NB=notebooks/01_digital_audio.ipynb` (default:
 # every chapter) runs the notebook with the smoke profile and stores the text output of
 # those cells only; every other cell is left with no output and no count.
@@ -91,7 +100,7 @@ for path in sys.argv[1:]:
     for cell, done in zip(nb.cells, ran.cells):
         if cell.cell_type != "code":
             continue
-        if not cell.source.lstrip().startswith("# NBVAL_CHECK_OUTPUT"):
+        if "nbval-check-output" not in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = [], None
             continue
         count += 1
@@ -116,7 +125,7 @@ test-lib: data
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests --ignore=tests/test_notebooks.py -m "not book and not browser"
 
 # JupyterLab from the venv: the kernel "audiogen" and jupyterlab-myst (MyST as in the book) come with it.
-lab: data $(KERNEL)
+lab: data $(KERNEL) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab notebooks/
 
 bench: data

@@ -15,7 +15,7 @@ plot_history    loss curves per epoch from a Keras-style history
 stft_explorer   widgets for n_fft, hop and window that redraw the spectrogram; a static view of the defaults first
 hop_gap         what a hop longer than n_fft does (gaps no frame sees), in words
 latent_explorer sliders along the main directions of a VAE's latent codes that decode, redraw and replay; the mean first
-digit_chooser   buttons 0-9 that ask a conditional VAE for that digit and play what it makes; one per digit first
+digit_chooser   buttons 0-9 that ask a conditional VAE for that digit and play what it makes; build-time sounds first
 recording_view  your recording's result (``recording.reconstruct_recording``): what was done to it, then each sound
                 beside its image and the digit the classifier hears (plain HTML)
 recording_widget  an upload button for your own wav in a live kernel; the worked example where nobody can upload
@@ -24,6 +24,7 @@ plot_model      a model drawn from its own layers, top to bottom, skip connectio
 pipeline        the library's pipeline run step by step on a tone: each function and what it returned
 plot_pipeline   that pipeline drawn, wav file to model and back to sound, each box a library function
 Diagram         what a diagram drew: the figure, its boxes and its arrows
+short_paths     a recorded command with its absolute paths made machine-independent (results/x.json, a file name)
 
 Notebook: notebooks/02_fourier_transform.ipynb, notebooks/05_data_pipeline.ipynb, notebooks/07_training_unet.ipynb,
 notebooks/08_listening_experiments.ipynb, notebooks/09_generation.ipynb, notebooks/10_generative_vae.ipynb
@@ -35,9 +36,11 @@ import base64
 import html
 import io
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +49,7 @@ from .errors import AudiogenError
 
 DPI = 80                      # every figure: light enough to keep executed notebooks small
 CMAP = "magma"
+DIAGRAM_FONT = 10.5           # points: at 80 dpi a diagram's labels are 11-12 px high, readable
 TOP_DB = 80.0                 # colour range of a dB spectrogram when none is given (librosa's default)
 AMIN = 1e-5                   # smallest amplitude before the logarithm (-100 dB), as in FeatureConfig
 N_FFTS = (64, 128, 256, 512, 1024, 2048)
@@ -130,14 +134,46 @@ def _figure_png(fig) -> str:
 
 
 def _row_html(label: str | None, png: str, player) -> str:
-    head = f'<th style="text-align:left;padding-right:1em">{html.escape(label)}</th>' if label is not None else ""
-    return (f'<tr>{head}<td><img src="data:image/png;base64,{png}" alt="{html.escape(label or "spectrogram")}"/></td>'
-            f'<td style="vertical-align:middle">{player._repr_html_()}</td></tr>')
+    """One sound: its label, its spectrogram and its player, stacked (a cell of :func:`_table_html`'s grid)."""
+    head = (f'<div class="audiogen-label" style="font-weight:600;margin-bottom:.2em">{html.escape(label)}</div>'
+            if label is not None else "")
+    sound = player._repr_html_().replace("<audio ", '<audio style="width:100%;max-width:420px" ', 1)
+    return (f'<div class="audiogen-sound" style="min-width:0;padding:0 .6em .8em 0">{head}'
+            f'<img src="data:image/png;base64,{png}" alt="{html.escape(label or "spectrogram")}" '
+            f'style="display:block;max-width:100%;height:auto"/>{sound}</div>')
 
 
 def _table_html(rows: list[str], caption: str | None = None) -> str:
-    cap = f'<caption style="caption-side:bottom;text-align:left">{html.escape(caption)}</caption>' if caption else ""
-    return f'<table class="audiogen-listen" style="border-collapse:collapse">{cap}{"".join(rows)}</table>'
+    """Sounds side by side where the page is wide enough, each at its figure's own size (readable
+    labels), else one under the other: a CSS grid, never wider than the page's column."""
+    cap = (f'<div class="audiogen-caption" style="grid-column:1/-1;font-size:.9em">{html.escape(caption)}</div>'
+           if caption else "")
+    style = "display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));align-items:end"
+    return f'<div class="audiogen-listen" style="{style}">{"".join(rows)}{cap}</div>'
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[^\s'\"/]+/)*[^\s'\"/]+")
+_REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def short_paths(text: str) -> str:
+    """``text`` (a recorded command line, a log) with each absolute path made machine-independent:
+    from a folder of the repository on (``/home/me/audiogen/results/x.json`` -> ``results/x.json``,
+    whichever clone wrote it), else its last name (``/tmp/runs/sweep.json`` -> ``sweep.json``).
+    A book shows no folder of the machine that built it.
+
+    Notebook: notebooks/04_griffin_lim.ipynb, notebooks/10_generative_vae.ipynb
+    """
+    top = {p.name for p in _REPOSITORY.iterdir() if not p.name.startswith(".")} if _REPOSITORY.is_dir() else set()
+
+    def short(m: re.Match) -> str:
+        parts = m.group(0).strip("/").split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part in top:
+                return "/".join(parts[i:])
+        return parts[-1]
+
+    return _ABSOLUTE_PATH.sub(short, text)
 
 
 # --- figures ---------------------------------------------------------------------------------------
@@ -353,6 +389,57 @@ def listen_grid(rows: Mapping, *, config: FeatureConfig | str | None = None, sr:
 
 
 # --- widgets ---------------------------------------------------------------------------------------
+#
+# A widget needs a kernel to answer its controls. Each one here first displays a static view
+# (plain HTML that works anywhere), and returns its controls in a box drawn only in a live kernel
+# (_live_kernel): in the built book, where nobody could press them, a dead control would be drawn.
+
+
+_STATIC_NOTE = ('<p class="audiogen-static-note" style="font-size:.9em"><i>Run this chapter in JupyterLab '
+                "(or Colab, Binder) for the controls that change this view.</i></p>")
+
+
+def _kernel_only(children):
+    """An ``ipywidgets.VBox`` of ``children`` that shows itself only in a live kernel, a note elsewhere."""
+    import ipywidgets as widgets
+
+    class KernelOnlyBox(widgets.VBox):
+        def _ipython_display_(self):
+            from IPython.display import HTML, display
+
+            if _live_kernel():
+                display(self._repr_mimebundle_(), raw=True)
+            else:
+                display(HTML(_STATIC_NOTE))
+
+    return KernelOnlyBox(children)
+
+
+def _chooser_html(panels: Mapping, *, legend: str, selected) -> str:
+    """Buttons that switch between pre-rendered HTML ``panels`` (``{button label: html}``): radio
+    inputs and CSS only, no script and no kernel, so the same choice works in the built book,
+    in an exported page and in JupyterLab."""
+    import hashlib
+
+    uid = "audiogen-choose-" + hashlib.sha1("".join(map(str, panels)).encode() +
+                                            str(len("".join(panels.values()))).encode()).hexdigest()[:10]
+    keys = list(panels)
+    css = [f"#{uid} > input {{position:absolute;opacity:0;width:1px;height:1px}}",
+           f"#{uid} > label {{display:inline-block;min-width:2.4em;padding:.15em .5em;margin:0 .2em .4em 0;"
+           "border:1px solid #888;border-radius:4px;text-align:center;cursor:pointer}",
+           f"#{uid} > input:focus-visible + label {{outline:2px solid #176de8}}",
+           f"#{uid} > .audiogen-panel {{display:none}}"]
+    for i, _ in enumerate(keys):
+        css.append(f"#{uid}-{i}:checked + label {{background:#176de8;color:#fff;border-color:#176de8}}")
+        css.append(f"#{uid}-{i}:checked ~ .audiogen-panel-{i} {{display:block}}")
+    buttons = "".join(
+        f'<input type="radio" name="{uid}" id="{uid}-{i}"{" checked" if k == selected else ""}/>'
+        f'<label for="{uid}-{i}">{html.escape(str(k))}</label>' for i, k in enumerate(keys))
+    body = "".join(f'<div class="audiogen-panel audiogen-panel-{i}">{panels[k]}</div>' for i, k in enumerate(keys))
+    return (f'<div class="audiogen-chooser" id="{uid}"><style>{"".join(css)}</style>'
+            f'<span style="margin-right:.5em">{html.escape(legend)}</span>{buttons}{body}</div>')
+
+
 
 
 def hop_gap(*, sr: int, n_fft: int, hop_length: int) -> str:
@@ -429,7 +516,7 @@ def stft_explorer(y, *, sr: int, n_fft: int = 512, hop_length: int | None = None
 
     for c in controls:
         c.observe(redraw, names="value")
-    return widgets.VBox([widgets.HBox(controls), note, out])
+    return _kernel_only([widgets.HBox(controls), note, out])
 
 
 def _latent_directions(latents, n_components: int):
@@ -516,7 +603,7 @@ def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_co
 
     for s in sliders:
         s.observe(redraw, names="value")
-    return widgets.VBox([widgets.VBox(sliders), note, out])
+    return _kernel_only([widgets.VBox(sliders), note, out])
 
 
 def _generated_rows(gen, label) -> dict:
@@ -529,15 +616,16 @@ def _generated_rows(gen, label) -> dict:
 def digit_chooser(vae, sampler, classifier, *, n: int = 3, seed: int = 0, fmax: float | None = 4000.0):
     """Ask a conditional VAE for a digit: buttons 0-9 and "new sounds"; each choice generates ``n`` sounds.
 
-    First a static grid, one sound per digit (seed ``seed``), so a page without a live kernel
-    shows what the model makes; then the widget, displayed when it ends a cell. Sounds come
+    First a static chooser, one sound per digit (seed ``seed``) behind buttons 0-9 that switch
+    between them with no kernel (plain HTML and CSS: they work in the built book); then the
+    widget, drawn where it ends a cell in a live kernel only. Sounds come
     from :func:`audiogen_lib.generation.generate` with ``sampler`` (one density per digit),
     each labelled with the digit the ``classifier`` hears and how sure it is.
 
     Notebook: notebooks/10_generative_vae.ipynb
     """
     import ipywidgets as widgets
-    from IPython.display import display
+    from IPython.display import HTML, display
 
     from .generation import generate
 
@@ -546,11 +634,13 @@ def digit_chooser(vae, sampler, classifier, *, n: int = 3, seed: int = 0, fmax: 
     if not (isinstance(n, (int, np.integer)) and 1 <= n <= 10):
         raise AudiogenError(f"n must be a whole number of sounds from 1 to 10, got {n!r}")
     config = vae.feature_config
-    rows = {}
+    panels = {}
     for d in range(10):
         g = generate(vae, sampler, 1, seed=seed, digit=d, classifier=classifier)
-        rows.update(_generated_rows(g, lambda k, h, c, d=d: f"asked for {d}: heard as {h} ({c:.0%})"))
-    display(listen_grid(rows, config=config, fmax=fmax, caption=f"One sound per digit (seed {seed})."))
+        rows = _generated_rows(g, lambda k, h, c, d=d: f"asked for {d}: heard as {h} ({c:.0%})")
+        panels[d] = listen_grid(rows, config=config, fmax=fmax).data
+    # the sounds made now, one per digit, behind buttons that work without a kernel
+    display(HTML(_chooser_html(panels, legend=f"digit (one sound each, seed {seed}):", selected=7)))
 
     digit = widgets.ToggleButtons(options=list(range(10)), value=7, description="digit",
                                   style={"button_width": "2.5em"})
@@ -572,7 +662,7 @@ def digit_chooser(vae, sampler, classifier, *, n: int = 3, seed: int = 0, fmax: 
 
     digit.observe(redraw, names="value")
     again.on_click(new_seed)
-    return widgets.VBox([widgets.HBox([digit, again]), out])
+    return _kernel_only([widgets.HBox([digit, again]), out])
 
 
 
@@ -909,7 +999,7 @@ def _shape_text(shape) -> str:
 
 
 def plot_model(model, *, collapse: bool = True, title: str | None = None, box_width: float | None = None,
-               indent: float = 0.5, row_height: float = 0.5) -> Diagram:
+               indent: float = 0.5, row_height: float = 0.62) -> Diagram:
     """Draw ``model`` from its own layers: one box per layer (or per collapsed group), top to bottom.
 
     Each box gives the layer's name and output shape (height × width × channels), and
@@ -930,19 +1020,25 @@ def plot_model(model, *, collapse: bool = True, title: str | None = None, box_wi
     for n in nodes:
         if n.input_shape != n.shape:       # a box that reshapes: both shapes
             heads[n.key] = f"{n.label}  ·  {_shape_text(n.input_shape)} → {_shape_text(n.shape)}"
-    if box_width is None:                  # wide enough for the longest line (DejaVu Sans, about 0.55 em a character)
-        box_width = max(1.6, 0.2 + max(max(0.061 * len(heads[n.key]), 0.054 * len(n.kind)) for n in nodes))
+
+    def text_width(n) -> float:            # inches for a box's longest line (DejaVu Sans: 0.6 em a bold character)
+        return 0.25 + max(0.0085 * len(heads[n.key]), 0.0075 * len(n.kind)) * DIAGRAM_FONT
+
+    if box_width is None:
+        box_width = max(1.6, max(text_width(n) for n in nodes))
     n_rows = 1 + max(n.rank for n in nodes)
     sharing: dict[int, list] = {}          # boxes that share a row (a VAE's mu and log_var) stand side by side
     for n in nodes:
         sharing.setdefault(n.rank, []).append(n)
-    pos = {}
+    pos, width = {}, {}
     for row, group in sharing.items():
+        # side by side, each as wide as its own text (a shared row would otherwise widen the figure)
+        w = box_width if len(group) == 1 else min(box_width, max(max(text_width(n) for n in group), 1.6))
         for j, n in enumerate(group):
-            pos[n.key] = (n.depth * indent + (j - (len(group) - 1) / 2) * (box_width + 0.2), -row * row_height)
-    xs = [x for x, _ in pos.values()]
-    left, right = min(xs) - box_width / 2 - (0.45 if any(k == "skip" for *_, k in edges) else 0.05), \
-        max(xs) + box_width / 2 + 0.05
+            width[n.key] = w
+            pos[n.key] = (n.depth * indent + (j - (len(group) - 1) / 2) * (w + 0.2), -row * row_height)
+    left = min(x - width[k] / 2 for k, (x, _) in pos.items()) - (0.45 if any(k == "skip" for *_, k in edges) else 0.05)
+    right = max(x + width[k] / 2 for k, (x, _) in pos.items()) + 0.05
     height = n_rows * row_height + (0.3 if title else 0.0)
     fig, ax = plt.subplots(figsize=(right - left, height), dpi=DPI)
     fig.subplots_adjust(0, 0, 1, 1 - (0.3 / height if title else 0))
@@ -955,10 +1051,10 @@ def plot_model(model, *, collapse: bool = True, title: str | None = None, box_wi
         x, y = pos[n.key]
         kind = n.kind.split(" × ", 1)[-1] if n.kind[:1].isdigit() else n.kind
         face = next((c for k, c in colours.items() if kind.startswith(k)), "#f4f4f4")
-        ax.add_patch(FancyBboxPatch((x - box_width / 2, y - h / 2), box_width, h,
+        ax.add_patch(FancyBboxPatch((x - width[n.key] / 2, y - h / 2), width[n.key], h,
                                     boxstyle="round,pad=0,rounding_size=0.05", facecolor=face, edgecolor="0.35", lw=0.8))
-        ax.text(x, y + h * 0.2, heads[n.key], ha="center", va="center", fontsize=7.5, weight="bold")
-        ax.text(x, y - h * 0.22, n.kind, ha="center", va="center", fontsize=7)
+        ax.text(x, y + h * 0.22, heads[n.key], ha="center", va="center", fontsize=DIAGRAM_FONT, weight="bold")
+        ax.text(x, y - h * 0.24, n.kind, ha="center", va="center", fontsize=DIAGRAM_FONT - 0.5)
     arrow = dict(arrowstyle="-|>", mutation_scale=8, lw=0.8, shrinkA=0, shrinkB=0)
     for a, b, kind in edges:
         (xa, ya), (xb, yb) = pos[a], pos[b]
@@ -969,7 +1065,7 @@ def plot_model(model, *, collapse: bool = True, title: str | None = None, box_wi
             ax.plot([xa - box_width / 2, xl, xl], [ya, ya, yb], color="C1", lw=1.2)
             ax.annotate("", xy=(xb - box_width / 2, yb), xytext=(xl, yb), arrowprops=dict(arrow, color="C1", lw=1.2))
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title, fontsize=DIAGRAM_FONT + 1)
     return Diagram(fig, nodes, edges)
 
 

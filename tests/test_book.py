@@ -11,14 +11,26 @@ The browser tests open every page in headless Chromium (Debian's, at
 every request that leaves the server refused, and check: no console errors, every
 ``<audio>`` plays (a source and a finite duration), every ``<img>`` loaded, every
 saved widget view drawn, every formula typeset, no code or output whose text is
-wider than its box (no horizontal scrollbar). A full-page screenshot of each page goes to
-``test-artifacts/screenshots/``.
+wider than its box (no horizontal scrollbar), and, as a reader at 1280 x 900 would:
+
+* nothing wider than the page's column (a formula, a table, a figure, a widget), counting
+  what sits in a scroll box at its full width: a table one must scroll sideways is cut off;
+* no output picture shown at under 3/4 of its size (its labels would be too small to read);
+* no raw MyST (``{eval}`...```, ``{glue:text}``, ``{term}``...) or ``prose.<name>`` in the text;
+* every static chooser (buttons over sounds made at build time) shows, for each button
+  clicked, its own sounds and only them;
+* no absolute path of the machine that built the book (the repository, its parent
+  folder, the home folder, the Python environment) anywhere on the page.
+
+A full-page screenshot of each page goes to ``test-artifacts/screenshots/``, and each page's
+height in screens and widest element against its column to ``test-artifacts/layout.json``.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -288,6 +300,81 @@ _OVERFLOWING_PRE = """() => {
 }"""
 
 
+# The page's column (the article's content box) and every element that does not fit it: its box
+# reaches past the column, or it is a scroll box whose content is wider than the column (a formula
+# or a table one must scroll sideways). Only the outermost offender is reported. Collapsed boxes are
+# opened first (by _OVERFLOWING_PRE, which runs before). Also the page's height, and output
+# images shown at under 3/4 of their natural width.
+_LAYOUT = """() => {
+    const article = document.querySelector('article.bd-article') || document.querySelector('main');
+    const cs = getComputedStyle(article), r = article.getBoundingClientRect();
+    const left = r.left + parseFloat(cs.paddingLeft), right = r.right - parseFloat(cs.paddingRight);
+    const describe = e => (e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+        ? '.' + e.className.trim().split(/\\s+/).slice(0, 3).join('.') : '') + ' in ' +
+        ((e.closest('section[id]') || {}).id || '?') + ': ' + (e.textContent || e.getAttribute('alt') || '')
+        .replace(/\\s+/g, ' ').trim().slice(0, 60));
+    const wide = [];
+    let widest = 0;
+    for (const e of article.querySelectorAll('*')) {
+        if (e.closest('mjx-assistive-mml, .headerlink, script, style, template')) continue;
+        const b = e.getBoundingClientRect();
+        if (b.width === 0 || b.height === 0) continue;
+        const st = getComputedStyle(e);
+        if (st.position === 'fixed' || st.visibility === 'hidden') continue;
+        // a box whose content scrolls sideways counts at its content's width (a glyph's overhang
+        // in an inline formula scrolls a few pixels: only content wider than the column counts)
+        const scrolls = st.display !== 'inline' && ['auto', 'scroll', 'hidden'].includes(st.overflowX)
+            && e.scrollWidth > e.clientWidth + 1;
+        const full = scrolls ? Math.max(b.width, e.scrollWidth) : b.width;
+        // the widest piece of content: a picture, a formula, a table, a widget (not a section, not
+        // a code box, which are as wide as the column whatever they hold)
+        if (e.matches('img, svg, video, iframe, table, mjx-math, .jupyter-widgets') || scrolls)
+            widest = Math.max(widest, Math.round(full));
+        const past = Math.max(b.right - right, left - b.left, scrolls ? e.scrollWidth - (right - left) : 0);
+        if (past > 1 && !wide.some(w => w.el.contains(e)))
+            wide.push({el: e, what: describe(e), width: Math.round(full), excess: Math.round(past), scrolls});
+    }
+    const shrunk = [...article.querySelectorAll('.cell_output img, .output img')]
+        .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width > 0
+                 && i.getBoundingClientRect().width < 0.75 * i.naturalWidth)
+        .map(i => ({what: describe(i), shown: Math.round(i.getBoundingClientRect().width), natural: i.naturalWidth}));
+    return {column: Math.round(right - left), widest, height: document.documentElement.scrollHeight,
+            wide: wide.map(({el, ...w}) => w), shrunk};
+}"""
+
+# Every static chooser (audiogen_lib.display's buttons over sounds made at build time): each button,
+# clicked, shows its own panel and only it. No kernel: the page's controls must work as they are.
+_CHOOSERS = """() => [...document.querySelectorAll('.audiogen-chooser')].map(ch => {
+    const labels = [...ch.querySelectorAll(':scope > label')];
+    const panels = [...ch.querySelectorAll(':scope > .audiogen-panel')];
+    return labels.map((label, i) => {
+        label.click();
+        const shown = panels.map((p, j) => getComputedStyle(p).display !== 'none' ? j : -1).filter(j => j >= 0);
+        return {button: label.textContent, shown, expected: i};
+    });
+})"""
+
+# Text a reader should never see: MyST that was not rendered, and the prose namespace's names.
+_RAW_MYST = re.compile(r"\{(eval|glue(:\w+)?|term|cite(:\w+)?|doc|ref|numref|download|abbr)\}|`prose\.\w+`|\bprose\.[a-z_]\w*")
+_PAGE_TEXT = """() => {
+    const article = (document.querySelector('article.bd-article') || document.body).cloneNode(true);
+    const prose = article.cloneNode(true);
+    prose.querySelectorAll('pre, code, .cell_input, script, style').forEach(e => e.remove());
+    return {prose: prose.textContent, all: article.textContent};
+}"""
+
+
+def machine_paths() -> list[str]:
+    """Absolute paths of the machine that built the book, as they would appear in an output."""
+    paths = {str(ROOT), str(ROOT.parent), str(Path.home()), sys.prefix, os.environ.get("AUDIOGEN_FSDD", "")}
+    return sorted(p.rstrip("/") + "/" for p in paths if len(p.strip("/")) > 1)
+
+
+def test_machine_paths_are_specific():
+    paths = machine_paths()
+    assert str(ROOT) + "/" in paths and "/" not in paths and all(p.endswith("/") for p in paths)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("doc", PAGES)
 def test_page_in_browser(browser, server, doc):
@@ -330,9 +417,14 @@ def test_page_in_browser(browser, server, doc):
         audio = page.evaluate(_AUDIO_STATE)
         images = page.evaluate(_IMAGES_STATE)
         math = page.evaluate(_MATH_STATE)
-        overflowing = page.evaluate(_OVERFLOWING_PRE)  # last: it opens collapsed boxes
+        overflowing = page.evaluate(_OVERFLOWING_PRE)  # it opens collapsed boxes
+        page.wait_for_timeout(200)
+        layout = page.evaluate(_LAYOUT)
+        text = page.evaluate(_PAGE_TEXT)
+        choosers = page.evaluate(_CHOOSERS)
     finally:
         context.close()
+    _record_layout(doc, layout)
 
     problems = list(errors)
     problems += [f"request outside the book refused: {url}" for url in outside]
@@ -353,7 +445,33 @@ def test_page_in_browser(browser, server, doc):
     problems += [f"{o['kind']} wider than its box by {o['excess']} px (a horizontal scrollbar; see "
                  f"MAX_CODE_COLUMNS in tests/test_notebooks_meta.py): {o['text']!r}, its longest line "
                  f"{o['longest']!r}" for o in overflowing]
+    problems += [f"wider than the column ({layout['column']} px) by {w['excess']} px"
+                 f"{' (a sideways scroll box)' if w['scrolls'] else ''}: {w['width']} px, {w['what']}"
+                 for w in layout["wide"]]
+    problems += [f"picture shown at {i['shown']} of its {i['natural']} px (labels too small): {i['what']}"
+                 for i in layout["shrunk"]]
+    problems += [f"chooser {c}: button {b['button']!r} shows panels {b['shown']}, not only panel {b['expected']}"
+                 for c, buttons in enumerate(choosers) for b in buttons if b["shown"] != [b["expected"]]]
+    problems += [f"raw MyST or a prose name in the text: {m.group(0)!r} in "
+                 f"...{text['prose'][max(0, m.start() - 40): m.end() + 40]!r}..."
+                 for m in list(_RAW_MYST.finditer(text["prose"]))[:5]]
+    problems += [f"a path of the build machine on the page: {path!r} in "
+                 f"...{text['all'][text['all'].find(path) - 30: text['all'].find(path) + 60]!r}..."
+                 for path in machine_paths() if path in text["all"]]
     assert not problems, f"{doc}.html:\n  " + "\n  ".join(problems)
+
+
+def _record_layout(doc: str, layout: dict) -> None:
+    """Each page's height in screens and widest element, in test-artifacts/layout.json (read-modify-write)."""
+    path = ARTIFACTS / "layout.json"
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        data = json.loads(path.read_text(encoding="utf8"))
+    except (OSError, ValueError):
+        data = {}
+    data[doc] = {"screens": round(layout["height"] / 900, 1), "column_px": layout["column"],
+                 "widest_px": layout["widest"], "too_wide": len(layout["wide"])}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf8")
 
 
 def _wait(page, predicate: str, timeout_ms: int = 20_000) -> None:

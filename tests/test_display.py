@@ -111,7 +111,7 @@ def test_listen_grid_shows_each_row_with_its_player():
     rows["as an image"] = (rows["chirp"], waveform_to_features(rows["chirp"], config=config)[0])
     out = display.listen_grid(rows, config=config, sr=config.sr, caption="Three sounds.")
     page = out.data
-    assert page.count("<tr>") == 3 and page.count("<audio") == 3 and page.count("data:image/png;base64,") == 3
+    assert page.count('class="audiogen-sound"') == 3 and page.count("<audio") == 3 and page.count("data:image/png;base64,") == 3
     assert "quiet &lt;sine&gt;" in page and "Three sounds." in page and "scaled" not in page
     # the players keep the rows' levels: the quiet sine stays quiet
     wavs = re.findall(r'data:audio/wav;base64,([^"]+)"', page)
@@ -283,6 +283,11 @@ def test_plot_model_draws_every_vae_layer_once_in_graph_order():
     assert not [e for e in d.edges if e[2] == "skip"]
     # without collapsing, one box per layer
     assert len(display.model_graph(vae, collapse=False)[0]) == len(_all_layers(vae))
+    # readable in the book: labels of 11 px or more, in a figure no wider than the page's column
+    # (688 px at 1280 px; a wider one is shrunk, and its labels with it)
+    paper = display.plot_model(models.build_vae(preset="paper"), title="VAE")
+    assert min(t.get_fontsize() for t in paper.figure.axes[0].texts) * display.DPI / 72 >= 11
+    assert paper.figure.get_size_inches()[0] * display.DPI <= 688
 
 
 @pytest.mark.parametrize("skips", [True, False])
@@ -411,3 +416,32 @@ def test_recording_widget_takes_an_upload_in_a_live_kernel(recording_result):
     upload.value = ({"name": "junk.wav", "type": "audio/wav", "size": 4, "content": memoryview(b"junk"),
                      "last_modified": datetime.datetime(2024, 1, 1)},)
     assert "cannot read audio file junk.wav" in out.outputs[0]["data"]["text/plain"]
+
+
+def test_widgets_are_drawn_only_where_a_kernel_answers_them(monkeypatch):
+    """In the built book (no live kernel) an explorer's controls would be dead: its box displays a
+    note instead, and the static view it displayed first stays; in a live kernel, the widget."""
+    box = display._kernel_only([])
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setattr(display, "_live_kernel", lambda: False)
+    box._ipython_display_()
+    assert "JupyterLab" in shown[-1].data
+    monkeypatch.setattr(display, "_live_kernel", lambda: True)
+    box._ipython_display_()
+    assert "application/vnd.jupyter.widget-view+json" in shown[-1]
+
+
+def test_chooser_switches_between_prerendered_panels_without_a_kernel():
+    page = display._chooser_html({d: f"<p>sound {d}</p>" for d in range(10)}, legend="digit", selected=7)
+    assert page.count('type="radio"') == 10 and page.count(" checked/>") == 1   # digit 7 chosen at first
+    assert "<script" not in page and all(f"<p>sound {d}</p>" in page for d in range(10))
+    uid = page.split('id="', 1)[1].split('"', 1)[0]
+    assert f"#{uid}-7:checked ~ .audiogen-panel-7" in page
+
+
+def test_short_paths_show_no_folder_of_the_machine():
+    cmd = ("audiogen phase --out /work/main/results/phase_paper.json --cache /root/.cache/x "
+           "--runs=/work/runs/sweep_paper.json 1/2 ./local/file ~/y")
+    assert display.short_paths(cmd) == ("audiogen phase --out results/phase_paper.json --cache x "
+                                        "--runs=sweep_paper.json 1/2 ./local/file ~/y")

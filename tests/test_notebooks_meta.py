@@ -7,14 +7,16 @@ the ``audiogen`` kernel (the project's environment). Its first cell is markdown 
 the chapter title and a ``## What you will learn`` section; its last two sections are ``## Summary`` and
 ``## Exercises``.
 
-The one exception to "no outputs": a cell whose first line is
-``# NBVAL_CHECK_OUTPUT`` may keep its text output and an execution count, because
+The one exception to "no outputs": a cell tagged ``nbval-check-output`` (nbval reads the
+tag; a ``# NBVAL_CHECK_OUTPUT`` comment would show in the book) may keep its text output
+and an execution count, because
 that stored output is what nbval (``pytest --nbval-lax``) compares the new one
 against; nbval checks nothing in a cell with no execution count. Such outputs must
 be plain text (a print or a short repr), never images, audio or HTML.
 
-No typed-in figures: a number the prose states comes from code (myst-nb's ``glue``, pasted
-with ``{glue:text}`key``), or from a table a cell computes; see
+No typed-in figures: a number the prose states comes from code (set as ``prose.key`` in a
+code cell, shown with ``{eval}`prose.key``` in the Markdown, which JupyterLab and the book
+both evaluate: book/_ext/prose_eval.py), or from a table a cell computes; see
 :func:`test_markdown_states_no_typed_in_figures` for what is scanned and the short list of
 numbers that may be typed.
 
@@ -36,7 +38,7 @@ TOC = ROOT / "book" / "_toc.yml"
 MAX_BYTES = 100_000
 KERNEL = "audiogen"  # registered by `make install` / `make lab` (the project's venv)
 OBJECTIVES, SUMMARY, EXERCISES = "## What you will learn", "## Summary", "## Exercises"
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"
 # What a checked cell's stored outputs may hold: text, never rich media.
 TEXT_MIME = {"text/plain"}
 
@@ -100,7 +102,7 @@ def test_committed_without_outputs(path):
             if cell.get("attachments"):
                 problems.append(f"cell {i}: markdown with attachments (embedded files); put figures in code")
             continue
-        checked = source(cell).lstrip().startswith(CHECK_MARK)
+        checked = CHECK_TAG in cell.get("metadata", {}).get("tags", [])
         outputs = cell.get("outputs", [])
         if not checked:
             if outputs:
@@ -114,7 +116,7 @@ def test_committed_without_outputs(path):
                 continue
             if kind == "execute_result" and set(out.get("data", {})) <= TEXT_MIME:
                 continue
-            problems.append(f"cell {i} ({CHECK_MARK}): a stored {kind} output "
+            problems.append(f"cell {i} ({CHECK_TAG}): a stored {kind} output "
                             f"{sorted(out.get('data', {})) or out.get('name', '')}; only text is kept")
     if "widgets" in nb.get("metadata", {}):
         problems.append("saved widget state in the notebook metadata")
@@ -154,7 +156,7 @@ def test_ends_with_summary_and_exercises(path):
 
 # The numbers a Markdown cell may state as typed: reference figures from the literature and
 # configuration values, which do not change when a model is retrained or a measurement rerun.
-# Keep it short; anything measured or computed is glued from a code cell instead.
+# Keep it short; anything measured or computed is set on `prose` in a code cell instead.
 ALLOWED_NUMBERS = {
     "8,000": "FSDD's sample rate, and the native8k config's",
     "22,050": "the paper config's sample rate (the study's, librosa's default)",
@@ -169,7 +171,7 @@ ALLOWED_NUMBERS = {
 _FENCE_CODE = re.compile(r"^(```+|~~~+)(?!\{).*?^\1", re.S | re.M)         # a code block (not a {directive})
 _FENCE_LINE = re.compile(r"(?m)^(```+|~~~+).*$|^:[\w-]+:.*$")              # a directive's fences and :options:
 _INDENTED_CODE = re.compile(r"(?m)^(?: {4}|\t).*$")
-_ROLE = re.compile(r"\{(?!math\})[\w:-]+\}`[^`]*`")                          # {glue:text}`k`, {cite}`k`, {doc}`p`
+_ROLE = re.compile(r"\{(?!math\})[\w:-]+\}`[^`]*`")                          # {eval}`prose.k`, {cite}`k`, {doc}`p`
 _CODE_SPAN = re.compile(r"``[^`\n]+``|`[^`\n]+`")
 _LINK = re.compile(r"(?:https?://|doi:)\S+|\]\([^)]*\)")
 _VERSION = re.compile(r"\bv?\d+\.\d+\.\d+\b|\bCC[ -]BY(?:-[A-Z]+)* \d+\.\d+")  # 1.0.10, CC BY-SA 4.0
@@ -182,7 +184,7 @@ def typed_numbers(markdown: str) -> list[str]:
 
     Scanned: the prose, headings, tables, ``$...$`` and ``$$...$$`` math, {math} roles, and
     the text inside MyST directives (a dropdown solution is prose too). Not scanned:
-    ``{glue...}`` roles (the figure comes from code) and other roles' targets ({cite},
+    ``{eval}`` roles (the figure comes from code) and other roles' targets ({cite},
     {doc}, {term}); fenced and indented code blocks and inline code spans, which are code
     a reader runs, whose numbers are its inputs (a figure a chapter claims must not hide
     in one); link targets and DOIs; version numbers (1.0.10) and licence names (CC BY-SA 4.0).
@@ -196,8 +198,8 @@ def typed_numbers(markdown: str) -> list[str]:
     return [m.replace("{,}", ",") for m in _NUMBER.findall(text)]
 
 
-def test_typed_numbers_finds_prose_and_math_but_not_glue_or_code():
-    cell = ("RMSE 0.069 after 1,030 steps ($16{,}384$ pixels), {glue:text}`rmse:.3f`, `alpha=0.5`, "
+def test_typed_numbers_finds_prose_and_math_but_not_eval_or_code():
+    cell = ("RMSE 0.069 after 1,030 steps ($16{,}384$ pixels), {eval}`f\"{prose.rmse:.3f}\"`, `alpha=0.5`, "
             "FSDD 1.0.10 under CC BY-SA 4.0 ({cite}`fsdd`, doi:10.5281/zenodo.1342401)\n"
             "```python\nx = 0.25\n```\n```{admonition} Solution\n:class: dropdown\nabout 43.07 Hz\n```")
     assert typed_numbers(cell) == ["0.069", "1,030", "16,384", "43.07"]
@@ -207,16 +209,16 @@ def test_typed_numbers_finds_prose_and_math_but_not_glue_or_code():
 def test_markdown_states_no_typed_in_figures(path):
     """Every figure the prose states comes from code, unless it is in ALLOWED_NUMBERS.
 
-    A measured or computed number is glued in a code cell
-    (``from myst_nb import glue; glue("key", f"{value:.3f}", display=False)``) and pasted
-    with ``{glue:text}`key``` in the Markdown; a figure from a run too long for the book
+    A measured or computed number is set in a code cell (``prose.key = f"{value:.3f}"``, on the
+    ``prose = SimpleNamespace()`` of the chapter's first code cell) and shown with
+    ``{eval}`prose.key``` in the Markdown; a figure from a run too long for the book
     is read from a JSON result that records its provenance (``results/measured.json``).
     """
     found = []
     for i, cell in enumerate(load(path)["cells"]):
         if cell["cell_type"] == "markdown":
             found += [f"cell {i}: {n}" for n in typed_numbers(source(cell)) if n not in ALLOWED_NUMBERS]
-    assert not found, (f"{path.name} types figures into its Markdown; glue them from code (or add a literature "
+    assert not found, (f"{path.name} types figures into its Markdown; set them on `prose` in code (or add a literature "
                        f"or config value to ALLOWED_NUMBERS, with why):\n  " + "\n  ".join(found))
 
 
@@ -321,3 +323,99 @@ def test_code_fits_its_box_in_the_book(path):
     assert not problems, (f"{path.name}: lines wider than the book's code box; break the call over lines, "
                           "put a trailing comment on its own line above, or print fewer columns:\n  "
                           + "\n  ".join(problems))
+
+
+# --- the same chapter in JupyterLab --------------------------------------------------------------
+
+# What the book hides (Jupyter Book's cell tags) JupyterLab hides too: a cell's
+# metadata.jupyter.source_hidden / outputs_hidden collapse its input / output there, until the
+# learner clicks the collapsed bar. An exercise's answer (hide-cell) stays closed until opened.
+HIDDEN_IN_LAB = {  # tag: (source_hidden, outputs_hidden)
+    "remove-cell": (True, True), "hide-cell": (True, True),
+    "remove-input": (True, False), "hide-input": (True, False),
+    "remove-output": (False, True), "hide-output": (False, True),
+}
+
+
+def lab_hidden(tags) -> tuple[bool, bool]:
+    """``(source_hidden, outputs_hidden)`` that a cell with these tags has in JupyterLab."""
+    return (any(HIDDEN_IN_LAB[t][0] for t in tags if t in HIDDEN_IN_LAB),
+            any(HIDDEN_IN_LAB[t][1] for t in tags if t in HIDDEN_IN_LAB))
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_jupyterlab_hides_what_the_book_hides(path):
+    problems = []
+    for i, cell in enumerate(load(path)["cells"]):
+        meta = cell.get("metadata", {})
+        want = lab_hidden(meta.get("tags", []))
+        jup = meta.get("jupyter", {})
+        have = (bool(jup.get("source_hidden")), bool(jup.get("outputs_hidden")))
+        if have != want:
+            problems.append(f"cell {i} (tags {meta.get('tags', [])}): jupyter source_hidden, outputs_hidden "
+                            f"{have}, expected {want}")
+    assert not problems, (f"{path.name}: cell tags and JupyterLab's metadata.jupyter disagree (re-run the "
+                          "conversion, or in JupyterLab collapse the cell's input/output as the tags say):\n  "
+                          + "\n  ".join(problems))
+
+
+_EVAL = re.compile(r"\{eval\}`([^`]*)`")
+_EVAL_FORMS = re.compile(r"""prose\.[A-Za-z_]\w*|f(["'])\{prose\.[A-Za-z_]\w*(:[^{}"'!]*)?\}\1""")
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_numbers_in_prose_render_in_book_and_jupyterlab(path):
+    """Numbers in the prose are ``{eval}`prose.key``` (or ``{eval}`f"{prose.key:.2f}"```), which
+    both the book (book/_ext/prose_eval.py) and jupyterlab-myst evaluate; ``{glue}`` roles show
+    their key in JupyterLab and myst_nb.glue is not needed any more; no NBVAL comment shows."""
+    problems = []
+    for i, cell in enumerate(load(path)["cells"]):
+        text = source(cell)
+        if cell["cell_type"] == "markdown":
+            problems += [f"cell {i}: {m.group(0)} (JupyterLab shows the key)"
+                         for m in re.finditer(r"\{glue(:\w+)?\}`[^`]*`", text)]
+            problems += [f"cell {i}: {{eval}}`{e}` is not prose.<name> or f\"{{prose.<name>:<format>}}\""
+                         for e in _EVAL.findall(text) if not _EVAL_FORMS.fullmatch(e.strip())]
+        elif cell["cell_type"] == "code":
+            if re.search(r"^\s*from myst_nb import glue|^\s*glue\(", text, re.M):
+                problems.append(f"cell {i}: uses myst_nb.glue; set prose.<name> instead")
+            if re.search(r"#\s*NBVAL_", text):
+                problems.append(f"cell {i}: an NBVAL comment shows in the book; use the cell tag nbval-check-output")
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def _prose_names(code: str) -> list[re.Pattern]:
+    """Patterns of the prose names a notebook's code sets: ``prose.key = ...``,
+    ``setattr(prose, "key", ...)`` and ``setattr(prose, f"{name}_key", ...)`` (any name there)."""
+    found = [re.escape(k) for k in re.findall(r"\bprose\.([A-Za-z_]\w*)\s*=(?!=)", code)]
+    for quote, key in re.findall(r"setattr\(\s*prose,\s*f?(['\"])(.*?)\1", code):
+        found.append(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(key)))
+    if re.search(r"setattr\(\s*prose,\s*[A-Za-z_]\w*\s*,", code):   # setattr(prose, key, value): names in a loop
+        found.append(r"\w+")
+    return [re.compile(p) for p in found]
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_every_number_in_the_prose_is_set_by_the_code(path):
+    """Each ``{eval}`prose.key``` names a value some code cell sets (read from the file: the build
+    and JupyterLab evaluate them, this finds a typo in seconds)."""
+    cells = load(path)["cells"]
+    code = "\n".join(source(c) for c in cells if c["cell_type"] == "code")
+    names = _prose_names(code)
+    missing = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown":
+            continue
+        for expr in _EVAL.findall(source(cell)):
+            m = re.search(r"prose\.([A-Za-z_]\w*)", expr)
+            if m and not any(p.fullmatch(m.group(1)) for p in names):
+                missing.append(f"cell {i}: {{eval}}`{expr}`")
+    assert not missing, f"{path.name}: prose names no code cell sets:\n  " + "\n  ".join(missing)
+
+
+def test_prose_names_reads_assignments_and_setattr():
+    code = ('prose.a = 1\nsetattr(prose, "b", 2)\nfor name in ("x", "y"):\n'
+            '    setattr(prose, f"{name}_c", 3)\nif prose.a == 1: pass\n')
+    names = _prose_names(code)
+    assert [n for n in ("a", "b", "x_c", "paper_c") if any(p.fullmatch(n) for p in names)] == ["a", "b", "x_c", "paper_c"]
+    assert not any(p.fullmatch("d") for p in names)
