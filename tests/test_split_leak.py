@@ -170,7 +170,7 @@ def test_no_test_clip_is_read_before_training_ends(spy, kind, tmp_path):
         assert spy.test_reads() == []
 
 
-def test_the_sweep_reads_no_test_clip(spy, tmp_path):
+def test_the_sweep_reads_no_test_clip_but_its_models_final_scores(spy, tmp_path):
     from audiogen_lib import sweep
 
     result = sweep.run_sweep(tmp_path / "sweep.json", betas=(4.0,), profile=TINY, epochs=1,
