@@ -236,3 +236,33 @@ def test_metric_result_counts_and_summarises():
     assert r.to_dict()["n_failed"] == 2
     lsd = MetricResult.from_values("LSD", [1.0, np.inf, 2.0], higher_is_better=False)
     assert (lsd.mean, lsd.n_failed, lsd.higher_is_better) == (1.5, 1, False)
+
+
+# --- the inception score -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("k", [1, 2, 5, 10])
+def test_inception_score_of_confident_sounds_spread_over_k_digits_is_k(k):
+    """One-hot rows, equally many of each of ``k`` digits: KL(p(y|x) || p(y)) = log k for every row, so IS = k."""
+    from audiogen_lib.metrics import inception_score
+
+    probs = np.eye(10)[np.arange(30 * k) % k]
+    assert inception_score(probs) == pytest.approx(k, rel=1e-6)
+    # unequal counts over the same two digits score less: exp(H(marginal)) for one-hot rows
+    if k == 2:
+        lopsided = np.eye(10)[[0] * 3 + [1]]
+        h = -(0.75 * np.log(0.75) + 0.25 * np.log(0.25))
+        assert inception_score(lopsided) == pytest.approx(np.exp(h), rel=1e-6)
+
+
+def test_inception_score_of_unsure_sounds_is_the_closed_form():
+    """Rows (a, 1-a) and (1-a, a), half each: the marginal is (1/2, 1/2) and IS = 2 a^a (1-a)^(1-a);
+    identical rows, however peaked, score 1."""
+    from audiogen_lib.metrics import inception_score
+
+    for a in (0.5, 0.7, 0.9, 0.99):
+        probs = np.zeros((40, 10))
+        probs[::2, :2] = (a, 1 - a)
+        probs[1::2, :2] = (1 - a, a)
+        assert inception_score(probs) == pytest.approx(2 * a ** a * (1 - a) ** (1 - a), rel=1e-6)
+    same = np.tile(np.r_[0.91, np.full(9, 0.01)], (25, 1))
+    assert inception_score(same) == pytest.approx(1.0, abs=1e-9)

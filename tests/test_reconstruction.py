@@ -207,9 +207,18 @@ def test_phase_command_writes_the_test_table(tmp_path):
     assert main(["phase", "--config", "native8k", "--split", "test", "--n", "6", "--repeats", "1", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["provenance"]["n_clips"] == 6 and result["provenance"]["split"] == "test"
-    assert result["settings"] == SETTINGS["native8k"]
     ceiling = result["ceiling"]
     assert result["reference"] in ceiling and result["new_method"] in ceiling and len(ceiling) == 5
+    # the settings the file records are those the new method's row was made with: rebuilt from the record on the
+    # same clips, PGHI + fast Griffin-Lim gives the row's PESQ clip by clip
+    from audiogen_lib.cli import _phase_pesq
+    from audiogen_lib.features import load_features
+
+    fs = load_features("test", config="native8k").subset(6)
+    s = result["settings"]
+    y = griffinlim(fs.magnitude(), config=fs.config, init="pghi", tol=s["tol"], n_iter=s["n_iter"],
+                   momentum=s["momentum"])
+    np.testing.assert_allclose(ceiling[result["new_method"]]["pesq_per_clip"], _phase_pesq(fs, y).values, atol=1e-4)
     for row in ceiling.values():
         assert row["pesq"]["low"] <= row["pesq"]["estimate"] <= row["pesq"]["high"] and row["ms_per_clip"] > 0
         assert len(row["pesq_per_clip"]) == 6
@@ -220,3 +229,51 @@ def test_phase_command_writes_the_test_table(tmp_path):
     with pytest.raises(SystemExit):
         main(["phase", "--split", "test", "--source", "bogus"])
     assert main(["phase", "--split", "test", "--source", "unet", "--out", str(tmp_path / "x.json")]) == 2
+
+
+def test_the_shipped_settings_are_the_validation_files_choice():
+    """Each config's PGHI settings are the ones its validation sweep chose (a re-sweep must update the constant)."""
+    import json
+    from pathlib import Path
+
+    for name in ("paper", "native8k"):
+        chosen = json.loads((Path(__file__).parents[1] / f"results/phase_{name}_validation.json").read_text())["chosen"]
+        assert SETTINGS[name] == chosen, name
+
+
+def test_phase_command_chooses_on_validation_by_its_rule(tmp_path, monkeypatch):
+    """`audiogen phase --split validation` on 4 clips: the rows are scores of validation clips, and the choice
+    is the file's own rule recomputed from its rows."""
+    import json
+
+    from audiogen_lib.cli import _phase_pesq, main
+    from audiogen_lib.features import load_features
+    from audiogen_lib.metrics import speech
+
+    # PESQ in this process: the sweep scores 130 rows, and a process pool per row costs most of a minute
+    monkeypatch.setattr(speech, "_pool_map", lambda fn, tasks, n_workers: [fn(*task) for task in tasks])
+
+    out = tmp_path / "phase.json"
+    assert main(["phase", "--config", "native8k", "--split", "validation", "--n", "4", "--repeats", "1",
+                 "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    rows = result["rows"]
+    # a row's score is of the validation clips: PGHI alone at tol 1e-2, recomputed here on takes 5-9
+    fs = load_features("validation", config="native8k").subset(4)
+    assert all(5 <= r.take <= 9 for r in fs.recordings) and result["provenance"]["n_clips"] == len(fs)
+    expected = float(np.mean(_phase_pesq(fs, griffinlim(fs.magnitude(), config=fs.config, init="pghi", tol=1e-2,
+                                                           n_iter=0)).values))
+    assert rows["pghi tol 0.01, alone"]["pesq"]["estimate"] == pytest.approx(expected, abs=1e-6)
+    for r in rows.values():
+        assert r["pesq"]["low"] <= r["pesq"]["estimate"] <= r["pesq"]["high"]
+    # the rule, recomputed from the rows: within the time budget, the best by mean; of those not reliably worse
+    # than it, the fastest
+    allowed = [k for k, r in rows.items() if r["start"] == "pghi"
+               and r["ms_per_clip_estimate"] <= result["reference_ms_per_clip"]]
+    assert result["best_row"] == max(allowed, key=lambda k: rows[k]["pesq"]["estimate"])
+    not_worse = [k for k in allowed if rows[k]["pesq_minus_best"]["high"] >= 0]
+    assert result["not_reliably_worse_rows"] == not_worse and result["best_row"] in not_worse
+    assert result["chosen_row"] == min(not_worse, key=lambda k: (rows[k]["ms_per_clip_estimate"],
+                                                                 -rows[k]["pesq"]["estimate"]))
+    pick = rows[result["chosen_row"]]
+    assert result["chosen"]["tol"] == pick["tol"] and result["chosen"]["n_iter"] == pick["n_iter"]

@@ -40,20 +40,44 @@ def test_kl_nats_is_the_closed_form_summed_over_dimensions():
     assert sweep.kl_nats(FakeVAE(np.zeros((3, 8)), log_var), x) == pytest.approx(8 * 0.5 * (math.exp(-2) + 1))
 
 
-def test_smoke_sweep_writes_every_point_and_chooses_by_its_rule(tmp_path):
+def test_smoke_sweep_writes_every_point_and_chooses_by_its_rule(tmp_path, monkeypatch):
+    from audiogen_lib.classifier import audio_to_probabilities
+    from audiogen_lib.metrics import inception_score
+    from audiogen_lib.pretrained import load_pretrained
+
+    scored = []            # the sets each point is actually fitted and scored on
+    real_measure = sweep.measure_point
+
+    def spy(vae, classifier, train, split, **kwargs):
+        scored.append((train, split))
+        return real_measure(vae, classifier, train, split, **kwargs)
+
+    monkeypatch.setattr(sweep, "measure_point", spy)
     out = tmp_path / "sweep.json"
     result = sweep.run_sweep(out, betas=(1.0, 50.0), profile="smoke", epochs=1, work_dir=tmp_path / "work",
                              command="audiogen sweep --profile smoke", progress=lambda *_: None)
     assert json.loads(out.read_text())["choice"] == result["choice"]
     assert [p["beta"] for p in result["points"]] == [1.0, 50.0]
+    # every point is scored on validation takes (5-9) and its densities fitted on training takes (10-49), and the
+    # split record counts the clips those sets really held
+    assert len(scored) == 2
+    for train, split in scored:
+        assert {r.take for r in split.recordings} <= set(range(5, 10))
+        assert min(r.take for r in train.recordings) >= 10
+        assert result["settings"]["splits"] == {"train": len(train), "validation": len(split)}
+    # the reference is the real validation audio's inception score, recomputed here from the set scored
+    validation = scored[0][1]
+    probs = audio_to_probabilities(load_pretrained("classifier", "paper"), validation.waveforms)
+    assert result["reference"]["real validation audio"]["inception_score"] == pytest.approx(inception_score(probs),
+                                                                                            rel=1e-6)
     d = math.prod(get_config("paper").shape)
     for p in result["points"]:
         assert p["alpha_equivalent"] == pytest.approx(d / (p["beta"] * p["rmse"]))
         assert p["kl_nats"] >= 0 and set(p["samplers"]) == set(sweep.SWEEP_SAMPLERS)
         for s in p["samplers"].values():
-            assert sum(s["histogram"]) == result["settings"]["n_samples"] and 1 <= s["inception_score"] <= 10
+            assert sum(s["histogram"]) == result["settings"]["n_samples"]
     best = min(result["points"], key=lambda p: min(s["frechet"] for s in p["samplers"].values()))
-    assert result["choice"]["beta"] == best["beta"] and result["choice"]["split"] == "validation"
+    assert result["choice"]["beta"] == best["beta"]
     assert result["provenance"]["command"] == "audiogen sweep --profile smoke"
     assert "study VAE" not in result["reference"]  # smoke models are not the shipped ones
     # a second run reuses the trained models: the same numbers

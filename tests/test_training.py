@@ -56,33 +56,6 @@ def test_cli_reports_bad_input(capsys):
     assert "unknown feature config 'paper44k'" in capsys.readouterr().err
 
 
-def test_no_test_clip_reaches_training_or_selection(monkeypatch):
-    """Training and checkpoint selection see only train and validation takes; the test split is read after fit."""
-    import keras
-
-    from audiogen_lib import features
-
-    events, real_load, real_fit = [], features.load_features, keras.Model.fit
-
-    def spy_load(split, **kwargs):
-        fs = real_load(split, **kwargs)
-        events.append(("load", split, {r.take for r in fs.recordings}))
-        return fs
-
-    def spy_fit(self, *args, **kwargs):
-        events.append(("fit",))
-        return real_fit(self, *args, **kwargs)
-
-    monkeypatch.setattr(features, "load_features", spy_load)
-    monkeypatch.setattr(keras.Model, "fit", spy_fit)
-    train("classifier", config="paper", profile="smoke", verbose=0)
-    fit_at = events.index(("fit",))
-    before = [e for e in events[:fit_at] if e[0] == "load"]
-    assert [e[1] for e in before] == ["train", "validation"]
-    assert all(min(e[2]) >= 5 for e in before), "a test take (0-4) was loaded before or during training"
-    assert [e[1] for e in events[fit_at + 1:]] == ["test"]
-
-
 def test_replay_early_stopping_matches_every_shipped_run():
     """A shipped card's own settings, replayed on its history, stop where the run stopped: the replay is Keras'."""
     from audiogen_lib import pretrained
