@@ -71,7 +71,9 @@ def _cmd_train_ldm(args) -> None:
 
     out = Path(args.out or f"runs/ldm_{args.config}")
     run = train_denoiser(config=args.config, profile=args.profile, autoencoder=args.autoencoder, epochs=args.epochs,
-                         max_seconds=args.max_minutes and args.max_minutes * 60, seed=args.seed, out_dir=out, verbose=2)
+                         max_seconds=args.max_minutes and args.max_minutes * 60, seed=args.seed, out_dir=out, verbose=2,
+                         init=args.init, **({"learning_rate": args.learning_rate} if args.learning_rate else {}),
+                         **({"batch_size": args.batch_size} if args.batch_size else {}))
     print(f"ldm ({args.config}): {run.card['epochs_run']} epochs, best {run.card['best_epoch']}, "
           f"{run.card['wall_time_s']:.0f} s; {run.card['final']}; saved to {run.path}")
     if args.ship:
@@ -442,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="latent_ae: the latent's shape, 64x16x4 (f4c4) or 32x8x4 (f8c4) for the paper config")
     p.add_argument("--autoencoder", default=None,
                    help="ldm: the latent autoencoder's .keras file (default: the shipped latent_ae)")
+    p.add_argument("--init", default=None, help="ldm: continue from this denoiser's .keras file")
+    p.add_argument("--learning-rate", type=float, default=None, help="ldm: Adam's learning rate (default: 5e-4)")
+    p.add_argument("--batch-size", type=int, default=None, help="ldm: latents per step (default: 64)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<kind>_<config>_<preset>)")
     p.add_argument("--ship", action="store_true", help="copy the model and its card into the package's pretrained/")
     p.set_defaults(func=_cmd_train)

@@ -184,10 +184,12 @@ def _validation_batch(z0, digits, seed: int):
 
 def train_denoiser(*, config="paper", profile: str | Profile | None = None, autoencoder=None, epochs: int | None = None,
                    max_seconds: float | None = None, seed: int = 0, out_dir: str | os.PathLike | None = None,
-                   widths=(32, 64, 128), verbose="auto", **overrides):
+                   widths=(32, 64, 128), init: str | os.PathLike | None = None, verbose="auto", **overrides):
     """Train the denoiser on the latents of takes 10-49; the EMA weights of the best validation epoch are kept.
 
     ``autoencoder``: a loaded latent autoencoder or its ``.keras`` path (default: the shipped one).
+    ``init``: a denoiser's ``.keras`` file to continue from (its weights start both the network and
+    its EMA; its card's training is recorded in this card under ``continued_from``).
     Returns a :class:`audiogen_lib.training.TrainingRun` whose model is the EMA denoiser, with a card.
     """
     import keras
@@ -213,7 +215,14 @@ def train_denoiser(*, config="paper", profile: str | Profile | None = None, auto
     validation_set = load_features("validation", config=config).subset(profile.n_test, seed=seed)
     z_train, z_val = encode_latents(autoencoder, train_set.x), encode_latents(autoencoder, validation_set.x)
     shape = z_train.shape[1:]
-    model = LatentFlow(build_denoiser(shape, widths=widths), build_denoiser(shape, widths=widths),
+    network = build_denoiser(shape, widths=widths)
+    previous = None
+    if init is not None:
+        previous = load_model(init)
+        if tuple(previous.input_shape[0][1:]) != tuple(shape):
+            raise AudiogenError(f"{init} denoises latents of shape {previous.input_shape[0][1:]}, not {shape}")
+        network.set_weights(previous.get_weights())
+    model = LatentFlow(network, build_denoiser(shape, widths=widths),
                        drop_digit=settings["drop_digit"], seed=seed, name="latent_flow")
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]))
     ds_train = (tf.data.Dataset.from_tensor_slices((z_train, train_set.digits.astype(np.int32)))
@@ -258,6 +267,11 @@ def train_denoiser(*, config="paper", profile: str | Profile | None = None, auto
             "autoencoder": {"weights_sha256": autoencoder.weights_sha256, "latent_shape": list(shape),
                             "scale": autoencoder.scale},
             "hyperparameters": {"epochs": epochs, "seed": seed, "widths": list(widths), **settings},
+            **({"continued_from": {"weights_sha256": previous.weights_sha256,
+                                   "epochs_run": previous.card.get("epochs_run"),
+                                   "wall_time_s": previous.card.get("wall_time_s"),
+                                   "command": previous.card.get("command"),
+                                   "hyperparameters": previous.card.get("hyperparameters")}} if previous else {}),
             "parameters": int(denoiser.count_params()),
             "epochs_run": len(history["loss"]), "best_epoch": best["epoch"],
             "wall_time_s": round(wall, 1), "machine": machine(),
