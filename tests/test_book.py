@@ -303,8 +303,8 @@ _OVERFLOWING_PRE = """() => {
 # The page's column (the article's content box) and every element that does not fit it: its box
 # reaches past the column, or it is a scroll box whose content is wider than the column (a formula
 # or a table one must scroll sideways). Only the outermost offender is reported. Collapsed boxes are
-# opened first (by _OVERFLOWING_PRE, which runs before). Also the page's height, and output
-# images shown at under 3/4 of their natural width.
+# opened first (by _OVERFLOWING_PRE, which runs before). Also output images shown at under 3/4
+# of their natural width. (The page's height in layout.json is measured before, boxes closed.)
 _LAYOUT = """() => {
     const article = document.querySelector('article.bd-article') || document.querySelector('main');
     const cs = getComputedStyle(article), r = article.getBoundingClientRect();
@@ -417,6 +417,7 @@ def test_page_in_browser(browser, server, doc):
         audio = page.evaluate(_AUDIO_STATE)
         images = page.evaluate(_IMAGES_STATE)
         math = page.evaluate(_MATH_STATE)
+        height = page.evaluate("() => document.documentElement.scrollHeight")  # as a reader first sees it
         overflowing = page.evaluate(_OVERFLOWING_PRE)  # it opens collapsed boxes
         page.wait_for_timeout(200)
         layout = page.evaluate(_LAYOUT)
@@ -424,6 +425,7 @@ def test_page_in_browser(browser, server, doc):
         choosers = page.evaluate(_CHOOSERS)
     finally:
         context.close()
+    layout["height"] = height
     _record_layout(doc, layout)
 
     problems = list(errors)
