@@ -12,12 +12,12 @@ ifneq ($(wildcard $(SHARED_FSDD)/recordings),)
 export AUDIOGEN_FSDD ?= $(SHARED_FSDD)
 endif
 
-.PHONY: help install data book test test-lib test-notebooks test-book nbval-record lab bench chromium clean
+.PHONY: help install data book test test-lib test-notebooks test-book test-lab nbval-record lab bench chromium clean
 help:
 	@echo "make book   set up, then build the book into _build/html"
 	@echo "make test   set up, then run every test (library, notebooks, book build, browser)"
 	@echo "make lab    JupyterLab on notebooks/ with the project's environment"
-	@echo "make test-lib / test-notebooks / test-book   one part of the tests"
+	@echo "make test-lib / test-notebooks / test-book / test-lab   one part of the tests"
 	@echo "make bench  training and inference speed of the model presets"
 
 # The chapters run on the kernel "audiogen" (their kernelspec): registered inside the venv
@@ -82,6 +82,10 @@ test-notebooks: data
 
 test-book: data chromium
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_book.py
+
+# One chapter run in JupyterLab with Run All, in headless Chromium: its numbers and closed answers.
+test-lab: data chromium $(KERNEL) $(LAB_OVERRIDES)
+	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_jupyterlab.py
 
 # nbval compares a cell tagged `nbval-check-output` only when the notebook stores its output
 # and an execution count. `make nbval-record NB=notebooks/01_digital_audio.ipynb` (default:

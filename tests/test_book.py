@@ -303,8 +303,8 @@ _OVERFLOWING_PRE = """() => {
 # The page's column (the article's content box) and every element that does not fit it: its box
 # reaches past the column, or it is a scroll box whose content is wider than the column (a formula
 # or a table one must scroll sideways). Only the outermost offender is reported. Collapsed boxes are
-# opened first (by _OVERFLOWING_PRE, which runs before). Also the page's height, and output
-# images shown at under 3/4 of their natural width.
+# opened first (by _OVERFLOWING_PRE, which runs before). Also output images shown at under 3/4
+# of their natural width. (The page's height in layout.json is measured before, boxes closed.)
 _LAYOUT = """() => {
     const article = document.querySelector('article.bd-article') || document.querySelector('main');
     const cs = getComputedStyle(article), r = article.getBoundingClientRect();
@@ -417,6 +417,7 @@ def test_page_in_browser(browser, server, doc):
         audio = page.evaluate(_AUDIO_STATE)
         images = page.evaluate(_IMAGES_STATE)
         math = page.evaluate(_MATH_STATE)
+        height = page.evaluate("() => document.documentElement.scrollHeight")  # as a reader first sees it
         overflowing = page.evaluate(_OVERFLOWING_PRE)  # it opens collapsed boxes
         page.wait_for_timeout(200)
         layout = page.evaluate(_LAYOUT)
@@ -424,6 +425,7 @@ def test_page_in_browser(browser, server, doc):
         choosers = page.evaluate(_CHOOSERS)
     finally:
         context.close()
+    layout["height"] = height
     _record_layout(doc, layout)
 
     problems = list(errors)
@@ -480,3 +482,45 @@ def _wait(page, predicate: str, timeout_ms: int = 20_000) -> None:
         page.wait_for_function(predicate, timeout=timeout_ms)
     except Exception:  # noqa: BLE001 -- playwright's TimeoutError; the assertions report the details
         pass
+
+
+# --------------------------------------------------------------------------- {eval} in the book
+
+
+def test_prose_eval_answers_from_the_appended_cell_and_removes_it():
+    """book/_ext/prose_eval.py without a build: the cell it appends, the values it reads back,
+    the formats it applies, its messages, and the notebook left as it was."""
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import prose_eval
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("RMSE {eval}`prose.rmse`.")])
+    assert prose_eval.uses_eval(nb)
+
+    class Client:  # what myst-nb's cache client does: run the notebook on entering
+        def __init__(self, notebook):
+            self.notebook = notebook
+
+        def __enter__(self):
+            cell = self.notebook.cells[-1]
+            cell.outputs = [nbformat.v4.new_output("display_data", data={prose_eval.MIME: {
+                "values": {"rmse": {"text/plain": "'0.038'"}, "pesq": {"text/plain": "3.4217"}},
+                "numbers": {"pesq": 3.4217}}})]
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    config = type("Config", (), {"execution_mode": "cache"})()
+    wrapped = prose_eval._wrap(lambda notebook, *a: Client(notebook))(nb, "ch.ipynb", config, None)
+    assert len(nb.cells) == 2 and nb.cells[-1].metadata.get(prose_eval.MARK)
+    assert "remove-cell" in nb.cells[-1].metadata["tags"]
+    with wrapped as client:
+        assert client.eval_variable("prose.rmse")[0]["data"] == {"text/plain": "'0.038'"}
+        assert client.eval_variable('f"{prose.pesq:.2f}"')[0]["data"] == {"text/plain": "3.42"}
+        for expression, message in [("rmse_study", "only `prose.<name>`"), ("prose.nope", "not set by any"),
+                                    ('f"{prose.rmse:.2f}"', "not a number")]:
+            with pytest.raises(ValueError, match=message):
+                client.eval_variable(expression)
+    assert len(nb.cells) == 1   # the appended cell is gone before myst-nb writes the notebook

@@ -188,6 +188,14 @@ def test_chapter_runs_in_jupyterlab_with_its_numbers_and_closed_answers(lab):
                 cell["outputHiddenOnOpen"] = opened["outputHidden"]
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"jupyterlab__{Path(CHAPTER).stem}.png"))
+            # and the first Markdown cell with numbers, as the learner reads it
+            first = next((i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"
+                          and _EVAL.search("".join(c["source"]))), None)
+            if first is not None:
+                page.evaluate(f"() => window.jupyterapp.shell.currentWidget.content.widgets[{first}].node"
+                              ".scrollIntoView()")
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(SCREENSHOTS / f"jupyterlab__{Path(CHAPTER).stem}__numbers.png"))
         finally:
             browser.close()
     print(f"Run All of {CHAPTER} in JupyterLab: {seconds:.0f} s")

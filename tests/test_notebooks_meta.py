@@ -462,3 +462,12 @@ def test_prose_names_reads_assignments_and_setattr():
     names = _prose_names(code)
     assert [n for n in ("a", "b", "x_c", "paper_c") if any(p.fullmatch(n) for p in names)] == ["a", "b", "x_c", "paper_c"]
     assert not any(p.fullmatch("d") for p in names)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_answers_say_what_they_hide(path):
+    """A collapsed cell shows its first line in JupyterLab: an answer (hide-cell) opens with
+    ``# Solution``, so that the line says what is inside without giving it away."""
+    bad = [i for i, c in enumerate(load(path)["cells"]) if c["cell_type"] == "code"
+           and "hide-cell" in c.get("metadata", {}).get("tags", []) and not source(c).startswith("# Solution")]
+    assert not bad, f"{path.name}: hide-cell cells {bad} do not open with `# Solution`"
