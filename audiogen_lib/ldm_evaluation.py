@@ -39,8 +39,8 @@ import time
 
 import numpy as np
 
-GUIDANCE_GRID = (1.0, 1.5, 2.0, 3.0, 4.0)
-STEPS_GRID = (5, 10, 20, 40)
+GUIDANCE_GRID = (1.0, 2.0, 3.0, 4.0)
+STEPS_GRID = (10, 20, 40)
 BASE_STEPS = 20
 ACCURACY_TOLERANCE = 0.02
 RULE = (f"guidance: the smallest of {list(GUIDANCE_GRID)} (at {BASE_STEPS} Heun steps) whose digit accuracy by the "
@@ -194,7 +194,7 @@ def _study_vae_sounds(config, n: int, *, seed: int, train, validation):
 
 
 def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: int = 100, n_clips=None,
-                 with_autoencoder: bool = True, progress=print) -> dict:
+                 with_autoencoder: bool = True, autoencoder_result: dict | None = None, progress=print) -> dict:
     """Choose the sampler on validation, then measure every goal on the test split (see the module docstring)."""
     from .config import get_config
     from .diffusion import generate_ldm, load_ldm
@@ -212,7 +212,7 @@ def evaluate_ldm(*, config="paper", n: int = 300, seed: int = 0, n_validation: i
     choice = choose_sampler_settings(autoencoder, denoiser, judges, validation, n=n_validation, seed=seed,
                                      progress=progress)
     if with_autoencoder:
-        result_ae = evaluate_autoencoder(autoencoder, judges, test, train, seed=seed)
+        result_ae = autoencoder_result or evaluate_autoencoder(autoencoder, judges, test, train, seed=seed)
         progress("test: autoencoder scored")
     progress(f"chosen on validation: guidance {choice['guidance']}, {choice['steps']} steps")
     # --- test split from here on ---
@@ -294,7 +294,7 @@ def run_generate_ldm(out, *, digit=None, n: int = 10, steps=None, guidance=None,
 
 
 def run_evaluate_ldm(path, *, n: int = 300, seed: int = 0, config: str = "paper", profile=None, command: str = "",
-                     progress=print) -> dict:
+                     autoencoder_result: dict | None = None, progress=print) -> dict:
     """``audiogen generate --model ldm --evaluate FILE``: :func:`evaluate_ldm` with provenance, to JSON."""
     import json
     from pathlib import Path
@@ -312,7 +312,8 @@ def run_evaluate_ldm(path, *, n: int = 300, seed: int = 0, config: str = "paper"
     profile = get_profile(profile) if not hasattr(profile, "n_test") else profile
     result = {"provenance": {**provenance(command), "config": config, "profile": profile.name}}
     result.update(evaluate_ldm(config=config, n=n, seed=seed, n_clips=profile.n_test,
-                               n_validation=min(100, n), progress=progress))
+                               n_validation=min(100, n), autoencoder_result=autoencoder_result,
+                               progress=progress))
     with atomic_write(path) as f:
         f.write(json.dumps(result, indent=1, default=float) + "\n")
     return result
