@@ -111,24 +111,6 @@ def test_sampler_refuses_bad_settings(denoiser, kwargs, match):
         diffusion.sample(denoiser, n, **args)
 
 
-def test_train_both_parts_at_smoke_size(tmp_path):
-    """latent_ae then ldm, a few clips and one epoch each: cards, scale, and the ldm naming its autoencoder."""
-    from audiogen_lib.models import load_model
-    from audiogen_lib.training import train
-
-    ae = train("latent_ae", config="paper", preset="f4c4", profile="smoke", epochs=1, out_dir=tmp_path / "ae",
-               verbose=0)
-    assert ae.card["latent"]["shape"] == [64, 16, 4] and ae.card["latent"]["scale"] > 0
-    loaded = load_model(tmp_path / "ae" / "model.keras")
-    assert loaded.scale == pytest.approx(ae.card["latent"]["scale"])
-    run = diffusion.train_denoiser(config="paper", profile="smoke", autoencoder=tmp_path / "ae" / "model.keras",
-                                   epochs=2, out_dir=tmp_path / "ldm", widths=(16, 32), verbose=0)
-    assert run.card["autoencoder"]["weights_sha256"] == loaded.weights_sha256
-    assert run.card["split"]["train"]["takes"] == "10-49" and run.card["epochs_run"] == 2
-    assert 1 <= run.card["best_epoch"] <= 2
-    assert np.isfinite(run.card["final"]["val_loss"])
-
-
 def _scores(acc_low, kid, *, hist=(30,) * 10, is_=(8.0, 7.5, 8.5)):
     return {"accuracy": {"estimate": acc_low + 0.01, "low": acc_low, "high": min(acc_low + 0.02, 1)},
             "histogram": list(hist), "rarest_share": min(hist) / sum(hist),

@@ -163,11 +163,21 @@ def test_no_test_clip_is_read_before_training_ends(spy, kind, tmp_path):
     assert run.card["split"]["test"]["clips"] == TINY.n_test
     if kind == "latent_ae":   # the ldm's denoiser trains on this autoencoder's latents, and reads no test clip at all
         from audiogen_lib.diffusion import train_denoiser
+        from audiogen_lib.models import load_model
 
+        # the two cards (checked here, where both are trained anyway): the latent's scale travels with the
+        # saved model, and the denoiser names the autoencoder whose latents it learned
+        assert run.card["latent"]["shape"] == [64, 16, 4] and run.card["latent"]["scale"] > 0
+        loaded = load_model(tmp_path / "model.keras")
+        assert loaded.scale == pytest.approx(run.card["latent"]["scale"])
         spy.events.clear()
-        train_denoiser(config="paper", profile=TINY, autoencoder=tmp_path / "model.keras", epochs=1, widths=(8, 16), verbose=0)
+        ldm = train_denoiser(config="paper", profile=TINY, autoencoder=tmp_path / "model.keras", epochs=1,
+                             widths=(8, 16), verbose=0)
         spy.assert_no_test_read_before_training_ends()
         assert spy.test_reads() == []
+        assert ldm.card["autoencoder"]["weights_sha256"] == loaded.weights_sha256
+        assert ldm.card["split"]["train"]["clips"] == TINY.n_train and "test" not in ldm.card["split"]
+        assert ldm.card["best_epoch"] == 1 and np.isfinite(ldm.card["final"]["val_loss"])
 
 
 def test_the_sweep_reads_no_test_clip_but_its_models_final_scores(spy, tmp_path):
