@@ -33,8 +33,8 @@ def test_smoke_training_writes_history_card_and_model(tmp_path, kind):
 
 
 def test_training_is_seeded(tmp_path):
-    a = train("unet", config="paper", profile="smoke", verbose=0)
-    b = train("unet", config="paper", profile="smoke", verbose=0)
+    a = train("unet", config="paper", profile="smoke", n_train=16, n_test=8, verbose=0)
+    b = train("unet", config="paper", profile="smoke", n_train=16, n_test=8, verbose=0)
     assert a.history["loss"] == b.history["loss"]
 
 
