@@ -33,14 +33,14 @@ import keras
 from keras import ops
 
 from ..errors import AudiogenError
-from .layers import Sampling
+from .layers import Sampling, TrackedLoss
 from .vae import VAE_PRESETS, _encoder_decoder, _preset, build_decoder, build_encoder
 
 MIN_LOG_SIGMA = -6.0  # the decoder's standard deviation never goes below e^-6 (about 0.0025)
 
 
 @keras.saving.register_keras_serializable(package="audiogen")
-class GenerativeVAE(keras.Model):
+class GenerativeVAE(TrackedLoss, keras.Model):
     """Encoder, seeded sampling and decoder trained on ``D/2 log MSE + kl_weight * sum_d max(KL_d, free_bits)``.
 
     ``model(x)`` (or ``model((x, digit))`` when conditional) reconstructs from ``mu``.
@@ -115,23 +115,6 @@ class GenerativeVAE(keras.Model):
         total = nll + (self.kl_weight if training else self.beta) * kl_charged
         rmse = ops.mean(ops.sqrt(ops.mean(err, axis=(1, 2, 3))))
         return total, {"loss": total, "reconstruction": rmse, "kl": kl, "log_sigma": log_sigma}
-
-    def _track(self, values):
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: t.result() for name, t in self.trackers.items()}
-
-    def train_step(self, data):
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            total, values = self._loss_terms(data, training=True)
-        grads = tape.gradient(total, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._track(values)
-
-    def test_step(self, data):
-        return self._track(self._loss_terms(data, training=False)[1])
 
     def get_config(self):
         return {"name": self.name, "beta": self.beta, "free_bits": self.free_bits, "n_classes": self.n_classes,

@@ -28,7 +28,8 @@ import keras
 from keras import layers, ops
 
 from ..errors import AudiogenError
-from .layers import Sampling
+from .layers import Sampling, TrackedLoss
+from .vae import _encoder_decoder
 
 LATENT_PRESETS = {
     # f: the downsampling factor in each direction (2 ** len(widths): one strided step a level); channels: C.
@@ -70,7 +71,7 @@ def build_latent_decoder(latent_shape, *, widths, channels, out_channels: int = 
 
 
 @keras.saving.register_keras_serializable(package="audiogen")
-class LatentAutoencoder(keras.Model):
+class LatentAutoencoder(TrackedLoss, keras.Model):
     """Encoder -> sampled latent (training) or its mean -> decoder; loss ``MSE + kl_weight * KL per number``.
 
     Logged: ``loss``, ``reconstruction`` (RMSE, as for the other models), ``kl`` (nats per latent number).
@@ -121,23 +122,6 @@ class LatentAutoencoder(keras.Model):
         rmse = ops.mean(ops.sqrt(ops.mean(err, axis=(1, 2, 3))))
         return total, {"loss": total, "reconstruction": rmse, "kl": kl}
 
-    def _track(self, values):
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: t.result() for name, t in self.trackers.items()}
-
-    def train_step(self, data):
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            total, values = self._loss_terms(data, training=True)
-        grads = tape.gradient(total, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._track(values)
-
-    def test_step(self, data):
-        return self._track(self._loss_terms(data, training=False)[1])
-
     def get_config(self):
         return {"name": self.name, "kl_weight": self.kl_weight, "scale": self.scale, "seed": self.seed,
                 "encoder": keras.saving.serialize_keras_object(self.encoder),
@@ -145,8 +129,7 @@ class LatentAutoencoder(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        parts = [keras.saving.deserialize_keras_object(config[k]) for k in ("encoder", "decoder")]
-        return cls(*parts, **{k: v for k, v in config.items() if k not in ("encoder", "decoder")})
+        return cls(*_encoder_decoder(config), **{k: v for k, v in config.items() if k not in ("encoder", "decoder")})
 
 
 def build_latent_autoencoder(input_shape=(256, 64, 1), *, preset: str = "f4c4", kl_weight: float = DEFAULT_KL_WEIGHT,

@@ -7,6 +7,7 @@ rmse          root mean square error per sample: the study's reconstruction meas
 mse           mean square error per sample: what the code the study grew from used
 kl_divergence closed-form KL(N(mu, sigma^2) || N(0, I)) per sample
 conv_block    Conv2D -> activation [-> BatchNormalization], the encoders' step
+TrackedLoss   the training and validation steps of a model whose loss comes in named terms
 
 Notebook: notebooks/03_vae_theory.ipynb
 """
@@ -73,3 +74,26 @@ def conv_block(x, filters, *, strides=1, batch_norm=False, transpose=False, name
     if batch_norm:
         x = layers.BatchNormalization(name=f"{name}_bn" if name else None)(x)
     return x
+
+
+class TrackedLoss:
+    """``train_step`` and ``test_step`` for a Keras model with ``_loss_terms(data, training) -> (total, {name: value})``
+    and ``self.trackers`` (one ``keras.metrics.Mean`` per name): every term is logged, the total is minimised."""
+
+    def _track(self, values):
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            total, values = self._loss_terms(data, training=True)
+        grads = tape.gradient(total, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._track(values)
+
+    def test_step(self, data):
+        return self._track(self._loss_terms(data, training=False)[1])
+
