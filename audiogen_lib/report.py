@@ -197,12 +197,10 @@ def convergence_table(results: dict) -> str:
 
     rows = [[_label(k), ("at least " if v.get("censored", True) else "") + str(v["epochs_to_plateau"]),
              _fmt(v["seconds_to_plateau"], ".0f"), str(v.get("epochs_to_vae_best") or "never"), str(v["epochs_run"]),
-             ended(v), _fmt(v["seconds_per_epoch"], ".1f"), _fmt(v["best_val_rmse"], ".4f"),
-             v.get("chosen_on", "validation")]
+             ended(v), _fmt(v["best_val_rmse"], ".4f")]
             for k, v in results["convergence"].items()]
-    return _table(["model", "plateau epoch (2% rule)", "seconds to plateau (measured)",
-                   "epochs to match the VAE's best", "epochs run", "run ended by", "s per epoch (measured)",
-                   "best validation RMSE", "histories of the split"], rows)
+    return _table(["model", "plateau epoch (2% rule)", "seconds to plateau", "epochs to the VAE's best",
+                   "epochs run", "run ended by", "best validation RMSE"], rows)
 
 
 def generation_table(results: dict) -> str:
