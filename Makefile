@@ -62,20 +62,23 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-# Every test in one pytest run, with the smoke profile: the library's tests, the
-# notebooks' shape (tests/test_notebooks_meta.py), the notebooks themselves (nbval:
-# every cell runs, cells tagged `nbval-check-output` are compared with their stored
-# output), the book build with warnings as errors into _build/smoke, and every page
-# in headless Chromium (tests/test_book.py; screenshots in test-artifacts/), and one chapter
-# run in JupyterLab with Run All (tests/test_jupyterlab.py).
+# Every test, with the smoke profile, in two pytest runs:
+# 1. the library's tests, the notebooks' shape (tests/test_notebooks_meta.py), the notebooks
+#    themselves (nbval: every cell runs, cells tagged `nbval-check-output` are compared with their
+#    stored output) and one chapter run in JupyterLab with Run All (tests/test_jupyterlab.py), on two
+#    pytest-xdist workers that each take a whole file at a time (--dist loadfile keeps a notebook's
+#    cells in one kernel). Each chapter nbval ran through goes into the smoke book's jupyter-cache
+#    (tests/nbval_book_cache.py), so that it is executed once, not twice;
+# 2. the book build with warnings as errors into _build/smoke, and every page in headless Chromium
+#    (tests/test_book.py; screenshots in test-artifacts/).
+# The second runs even if the first fails; make fails if either does.
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg
-
-# Two pytest-xdist workers, each taking a whole file at a time (--dist loadfile keeps a
-# notebook's cells in one kernel): the smoke book build runs beside nbval and the library tests.
 XDIST := -n 2 --dist loadfile
 
 test: data chromium $(KERNEL) $(LAB_OVERRIDES)
-	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL)
+	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL) --ignore=tests/test_book.py; \
+	first=$$?; AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_book.py; second=$$?; \
+	exit $$(( first != 0 ? first : second ))
 
 test-notebooks: data
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_notebooks_meta.py notebooks $(NBVAL)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a seeded generator and synthetic test signals with known answers."""
+"""Shared fixtures: a seeded generator, synthetic test signals with known answers, and the spy on
+every loading path (tests/split_spy.py)."""
 
 import numpy as np
 import pytest
@@ -33,3 +34,11 @@ def signals(config):
     """A small batch of sines and chirps inside the 0-4 kHz band of FSDD."""
     return np.stack([sine(config, 440.0), sine(config, 1234.5, amp=0.2), chirp(config, 200.0, 3500.0),
                      chirp(config, 3000.0, 300.0, amp=0.8)])
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Watches every loading path and ``keras.Model.fit`` for the test (tests/split_spy.py)."""
+    from split_spy import watch
+
+    return watch(monkeypatch)

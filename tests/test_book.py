@@ -101,7 +101,8 @@ def book_build() -> Build:
 
     Every page is read again (``--all``): Sphinx warns only about the pages it reads, so
     an incremental build would pass over a warning from an unchanged page. The executed
-    notebooks still come from the jupyter-cache, so this costs seconds.
+    notebooks come from the jupyter-cache: ``make test`` runs nbval first, which puts every
+    chapter that passed there (tests/nbval_book_cache.py); a chapter not found is executed here.
     """
     cmd = [_jupyter_book(), "build", ".", "--toc", "book/_toc.yml", "--path-output", str(OUTPUT.relative_to(ROOT)),
            "-W", "-n", "--keep-going", "--all"]  # --all: reread every page, so that old warnings show again

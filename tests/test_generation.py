@@ -186,12 +186,14 @@ def test_the_embedding_is_what_the_softmax_layer_reads(classifier):
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    """A smoke-size vae_gen and cvae (one epoch on 64 clips), saved as a pretrained folder with the classifier."""
+    """A tiny vae_gen and cvae (one epoch on 16 clips), saved as a pretrained folder with the classifier."""
+    from split_spy import TINY
+
     from audiogen_lib.training import train
 
     folder = tmp_path_factory.mktemp("pretrained")
     for kind in ("vae_gen", "cvae"):
-        run = train(kind, config="paper", profile="smoke", epochs=1, out_dir=folder / f"run_{kind}", verbose=0)
+        run = train(kind, config="paper", profile=TINY, epochs=1, out_dir=folder / f"run_{kind}", verbose=0)
         shutil.copyfile(run.path, folder / f"{kind}_paper.keras")
         shutil.copyfile(folder / f"run_{kind}" / "card.json", folder / f"{kind}_paper.json")
     for suffix in (".keras", ".json"):

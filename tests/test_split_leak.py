@@ -1,119 +1,22 @@
-"""No test clip (takes 0-4) is read before training ends: every model kind, the ldm's denoiser and `audiogen sweep`.
+"""No test clip (takes 0-4) is read before training ends: every model kind and the ldm's denoiser
+(`audiogen sweep`: tests/test_sweep.py); and every kind writes its run folder (history, card, model).
 
-One spy watches every path by which FSDD data enters the library -- ``features.load_features``,
-``features.load_all_spectrograms``, ``data.list_recordings``, ``features.load_recording`` and
-``features.load_audio`` -- and ``keras.Model.fit``, whose *return* it records. A read that hands a
-test take to the caller before the last fit has returned fails the test. Reads made inside
-``load_features`` count as that call (it indexes the all-clips arrays by split), so only what it
-returns is judged. The first test shows the spy catches a leak, so a green run means something.
+The spy (tests/split_spy.py, the ``spy`` fixture) watches every path by which FSDD data enters the
+library and the return of ``keras.Model.fit``. A read that hands a test take to the caller before
+the last fit has returned fails the test. The first test shows the spy catches a leak, so a green
+run means something.
 """
 
 import os
-import time
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from split_spy import TINY  # noqa: E402
+
 from audiogen_lib import data, features  # noqa: E402
-from audiogen_lib.config import Profile  # noqa: E402
-from audiogen_lib.data import N_TEST_TAKES, parse_name  # noqa: E402
-
-# smaller than the smoke profile: the spy needs a fit, not a model
-TINY = Profile("smoke", n_train=16, n_test=8, vae_epochs=1, unet_epochs=1, classifier_epochs=1,
-               use_pretrained=True, n_iter=8)
-
-
-def _test_take(name) -> bool:
-    try:
-        return parse_name(os.path.basename(str(name)))[2] < N_TEST_TAKES
-    except Exception:  # not an FSDD name (an upload, a user's recording): not a test clip
-        return False
-
-
-class Spy:
-    """The order of test reads and fit returns, each with the time it happened."""
-
-    def __init__(self):
-        self.events: list[tuple] = []
-        self.inside_load_features = 0
-
-    def log(self, kind, what=""):
-        self.events.append((kind, what, time.perf_counter_ns()))
-
-    def fit_ends(self):
-        return [t for kind, _, t in self.events if kind == "fit_end"]
-
-    def test_reads(self):
-        return [(what, t) for kind, what, t in self.events if kind == "test_read"]
-
-    def assert_no_test_read_before_training_ends(self):
-        ends = self.fit_ends()
-        assert ends, "keras.Model.fit never returned: the spy watched no training"
-        early = [what for what, t in self.test_reads() if t < ends[-1]]
-        assert not early, f"test data read before training ended: {early}"
-
-
-@pytest.fixture
-def spy(monkeypatch):
-    import keras
-
-    features.load_all_spectrograms("paper")          # the cache is built (reading every clip) before watching
-    s = Spy()
-    real = {"load_features": features.load_features, "load_all_spectrograms": features.load_all_spectrograms,
-            "load_recording": features.load_recording, "load_audio": features.load_audio,
-            "list_recordings": data.list_recordings}
-    real_fit = keras.Model.fit
-
-    def load_features(split="train", **kwargs):
-        s.inside_load_features += 1
-        try:
-            fs = real["load_features"](split, **kwargs)
-        finally:
-            s.inside_load_features -= 1
-        if any(r.take < N_TEST_TAKES for r in fs.recordings):
-            s.log("test_read", f"load_features({split!r})")
-        return fs
-
-    def load_all_spectrograms(*args, **kwargs):
-        if not s.inside_load_features:               # every clip, the test takes among them, in the caller's hands
-            s.log("test_read", "load_all_spectrograms")
-        return real["load_all_spectrograms"](*args, **kwargs)
-
-    def list_recordings(split="all"):
-        recs = real["list_recordings"](split)
-        if not s.inside_load_features and any(r.take < N_TEST_TAKES for r in recs):
-            s.log("test_read", f"list_recordings({split!r})")
-        return recs
-
-    def load_recording(source, **kwargs):
-        if _test_take(kwargs.get("name") or source):
-            s.log("test_read", f"load_recording({source!r})")
-        return real["load_recording"](source, **kwargs)
-
-    def load_audio(path, **kwargs):
-        if not s.inside_load_features and _test_take(path):
-            s.log("test_read", f"load_audio({path!r})")
-        return real["load_audio"](path, **kwargs)
-
-    def fit(self, *args, **kwargs):
-        try:
-            return real_fit(self, *args, **kwargs)
-        finally:
-            s.log("fit_end")
-
-    spies = {"load_features": load_features, "load_all_spectrograms": load_all_spectrograms,
-             "list_recordings": list_recordings, "load_recording": load_recording, "load_audio": load_audio}
-    import sys
-
-    # the modules themselves, and any module that imported a loader by name at its top
-    for module in [m for name, m in list(sys.modules.items()) if name.startswith("audiogen_lib") and m]:
-        for name, fn in spies.items():
-            if getattr(module, name, None) is real[name]:
-                monkeypatch.setattr(module, name, fn)
-    monkeypatch.setattr(keras.Model, "fit", fit)
-    return s
 
 
 def test_the_spy_catches_a_test_read_before_fit_ends(spy):
@@ -153,17 +56,38 @@ def test_the_spy_catches_a_test_read_before_fit_ends(spy):
 
 @pytest.mark.parametrize("kind", ["vae", "unet", "classifier", "vae_gen", "cvae", "latent_ae"])
 def test_no_test_clip_is_read_before_training_ends(spy, kind, tmp_path):
+    """Training a kind reads test clips only after fit returns, and writes its run folder."""
+    import json
+
+    from audiogen_lib.models import load_model
+    from audiogen_lib.runtime import git_state
     from audiogen_lib.training import train
 
-    run = train(kind, config="paper", profile=TINY, epochs=1, verbose=0,
-                out_dir=tmp_path if kind == "latent_ae" else None)
+    run = train(kind, config="paper", profile=TINY, epochs=2, verbose=0, out_dir=tmp_path)
     spy.assert_no_test_read_before_training_ends()
     # the card's final test score is read after fit: once, by load_features
     assert [w for w, _ in spy.test_reads()] == ["load_features('test')"], spy.events
     assert run.card["split"]["test"]["clips"] == TINY.n_test
+    # the run folder: history, card (splits, normalisation, provenance), the model as it was trained
+    assert {p.name for p in tmp_path.iterdir()} == {"history.json", "card.json", "model.keras", "best.weights.h5"}
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history["loss"]) == len(history["wall_time"]) == 2 and "val_loss" in history
+    card = json.loads((tmp_path / "card.json").read_text())
+    assert card["kind"] == kind and card["feature_config"]["name"] == "paper"
+    assert {k: v["takes"] for k, v in card["split"].items()} == {"train": "10-49", "validation": "5-9", "test": "0-4"}
+    assert card["split"]["train"]["clips"] == TINY.n_train and card["split"]["validation"]["clips"] == TINY.n_test
+    lo, hi = card["normalisation"]["generation_db_range"]
+    assert hi - lo == pytest.approx(card["feature_config"]["top_db"])
+    assert len(card["weights_sha256"]) == 64
+    assert card["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
+    assert card["command"] and card["date"][:2] == "20"
+    assert (card["git_commit"], card["git_dirty_tracked_files"]) == git_state()
+    x = np.zeros((1, 256, 64, 1), "float32")
+    if kind != "cvae":   # the cvae reads a digit too
+        np.testing.assert_allclose(load_model(tmp_path / "model.keras").predict(x, verbose=0),
+                                   run.model.predict(x, verbose=0), atol=1e-6)
     if kind == "latent_ae":   # the ldm's denoiser trains on this autoencoder's latents, and reads no test clip at all
         from audiogen_lib.diffusion import train_denoiser
-        from audiogen_lib.models import load_model
 
         # the two cards (checked here, where both are trained anyway): the latent's scale travels with the
         # saved model, and the denoiser names the autoencoder whose latents it learned
@@ -178,15 +102,3 @@ def test_no_test_clip_is_read_before_training_ends(spy, kind, tmp_path):
         assert ldm.card["autoencoder"]["weights_sha256"] == loaded.weights_sha256
         assert ldm.card["split"]["train"]["clips"] == TINY.n_train and "test" not in ldm.card["split"]
         assert ldm.card["best_epoch"] == 1 and np.isfinite(ldm.card["final"]["val_loss"])
-
-
-def test_the_sweep_reads_no_test_clip_but_its_models_final_scores(spy, tmp_path):
-    from audiogen_lib import sweep
-
-    result = sweep.run_sweep(tmp_path / "sweep.json", betas=(4.0,), profile=TINY, epochs=1,
-                             work_dir=tmp_path / "work", command="audiogen sweep", progress=lambda *_: None)
-    spy.assert_no_test_read_before_training_ends()
-    # the one test read is the trained vae_gen card's final score, after its fit; the sweep's own scores and
-    # choice read validation only
-    assert [w for w, _ in spy.test_reads()] == ["load_features('test')"]
-    assert result["settings"]["splits"] == {"train": TINY.n_train, "validation": TINY.n_test}

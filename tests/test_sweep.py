@@ -40,7 +40,11 @@ def test_kl_nats_is_the_closed_form_summed_over_dimensions():
     assert sweep.kl_nats(FakeVAE(np.zeros((3, 8)), log_var), x) == pytest.approx(8 * 0.5 * (math.exp(-2) + 1))
 
 
-def test_smoke_sweep_writes_every_point_and_chooses_by_its_rule(tmp_path, monkeypatch):
+def test_the_sweep_writes_every_point_chooses_by_its_rule_and_reads_no_test_clip_early(tmp_path, monkeypatch, spy):
+    """Two points at the spy's tiny size (tests/split_spy.py): the rule, the sets, the references; and no
+    test clip is read but each trained model's final score on its card, after its fit."""
+    from split_spy import TINY
+
     from audiogen_lib.classifier import audio_to_probabilities
     from audiogen_lib.metrics import inception_score
     from audiogen_lib.pretrained import load_pretrained
@@ -48,14 +52,19 @@ def test_smoke_sweep_writes_every_point_and_chooses_by_its_rule(tmp_path, monkey
     scored = []            # the sets each point is actually fitted and scored on
     real_measure = sweep.measure_point
 
-    def spy(vae, classifier, train, split, **kwargs):
+    def measure_point(vae, classifier, train, split, **kwargs):
         scored.append((train, split))
         return real_measure(vae, classifier, train, split, **kwargs)
 
-    monkeypatch.setattr(sweep, "measure_point", spy)
+    monkeypatch.setattr(sweep, "measure_point", measure_point)
     out = tmp_path / "sweep.json"
-    result = sweep.run_sweep(out, betas=(1.0, 50.0), profile="smoke", epochs=1, work_dir=tmp_path / "work",
+    result = sweep.run_sweep(out, betas=(1.0, 50.0), profile=TINY, epochs=1, work_dir=tmp_path / "work",
                              command="audiogen sweep --profile smoke", progress=lambda *_: None)
+    # the only test reads are each trained vae_gen card's final score, each after its own model's fit
+    # and before the next point trains; the sweep's own scores and choice read validation only (below)
+    events = [kind for kind, *_ in spy.events]
+    assert events == ["fit_end", "test_read"] * 2, spy.events
+    assert [w for w, _ in spy.test_reads()] == ["load_features('test')"] * 2
     assert json.loads(out.read_text())["choice"] == result["choice"]
     assert [p["beta"] for p in result["points"]] == [1.0, 50.0]
     # every point is scored on validation takes (5-9) and its densities fitted on training takes (10-49), and the

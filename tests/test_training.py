@@ -12,30 +12,12 @@ from audiogen_lib.models import load_model  # noqa: E402
 from audiogen_lib.training import reconstruction_rmse, train  # noqa: E402
 
 
-@pytest.mark.parametrize("kind", ["vae", "unet", "classifier"])
-def test_smoke_training_writes_history_card_and_model(tmp_path, kind):
-    run = train(kind, config="paper", profile="smoke", epochs=2, out_dir=tmp_path, verbose=0)
-    assert {p.name for p in tmp_path.iterdir()} == {"history.json", "card.json", "model.keras", "best.weights.h5"}
-    history = json.loads((tmp_path / "history.json").read_text())
-    assert len(history["loss"]) == len(history["wall_time"]) == 2 and "val_loss" in history
-    card = json.loads((tmp_path / "card.json").read_text())
-    assert card["kind"] == kind and card["feature_config"]["name"] == "paper"
-    assert {k: v["takes"] for k, v in card["split"].items()} == {"train": "10-49", "validation": "5-9", "test": "0-4"}
-    assert card["split"]["train"]["clips"] == 64 and card["split"]["validation"]["clips"] == 16
-    lo, hi = card["normalisation"]["generation_db_range"]
-    assert hi - lo == pytest.approx(card["feature_config"]["top_db"])
-    assert len(card["weights_sha256"]) == 64
-    assert card["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
-    model = load_model(tmp_path / "model.keras")
-    assert model.feature_config.name == "paper"
-    np.testing.assert_allclose(model.predict(np.zeros((1, 256, 64, 1), "float32"), verbose=0),
-                               run.model.predict(np.zeros((1, 256, 64, 1), "float32"), verbose=0), atol=1e-6)
-
-
 def test_training_is_seeded(tmp_path):
     a = train("unet", config="paper", profile="smoke", n_train=16, n_test=8, verbose=0)
     b = train("unet", config="paper", profile="smoke", n_train=16, n_test=8, verbose=0)
     assert a.history["loss"] == b.history["loss"]
+    assert a.card["weights_sha256"] == b.card["weights_sha256"]   # what `reproduce --profile paper` relies on
+    assert a.card["wall_time_s"] > 0      # the time is measured, and recorded, but stops nothing
 
 
 def test_reconstruction_rmse_of_a_perfect_model_is_zero():
@@ -84,12 +66,3 @@ def test_the_classifier_settings_are_the_validation_choice():
         kept = {(p, e): h["val_loss"][replay_early_stopping(h["val_loss"], patience=p, epochs=e)["best_epoch"] - 1]
                 for p in (3, 5, 10) for e in (30, 60)}
         assert kept[shipped] == min(kept.values()), (config, kept)
-
-
-def test_every_card_records_command_commit_and_date(tmp_path):
-    run = train("unet", config="paper", profile="smoke", epochs=1, verbose=0)
-    card = run.card
-    assert card["command"] and card["date"][:2] == "20"
-    from audiogen_lib.runtime import git_state
-
-    assert (card["git_commit"], card["git_dirty_tracked_files"]) == git_state()

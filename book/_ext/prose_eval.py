@@ -81,6 +81,16 @@ def prose_values(notebook) -> dict[str, dict] | None:
     return None
 
 
+def prose_cell():
+    """The code cell appended to a notebook that uses ``{eval}``: ``PROSE_CELL``, marked and
+    removed from the page. Its source and metadata are part of the notebook's jupyter-cache key,
+    so whoever executes a chapter for the cache (tests/nbval_book_cache.py) appends this same cell."""
+    cell = nbformat.v4.new_code_cell(PROSE_CELL)
+    cell.metadata[MARK] = True
+    cell.metadata["tags"] = ["remove-cell"]
+    return cell
+
+
 def _strip(notebook) -> None:
     cells = notebook.get("cells", [])
     if cells and cells[-1].get("metadata", {}).get(MARK):
@@ -131,10 +141,7 @@ def _wrap(create_client):
     def create_client_with_prose(notebook, source, nb_config, logger, read_fmt=None):
         if nb_config.execution_mode not in ("cache", "force", "auto") or not uses_eval(notebook):
             return create_client(notebook, source, nb_config, logger, read_fmt)
-        cell = nbformat.v4.new_code_cell(PROSE_CELL)
-        cell.metadata[MARK] = True
-        cell.metadata["tags"] = ["remove-cell"]
-        notebook.cells.append(cell)
+        notebook.cells.append(prose_cell())
         return _ProseClient(create_client(notebook, source, nb_config, logger, read_fmt), notebook)
 
     create_client_with_prose.__wrapped__ = create_client

@@ -1,0 +1,3 @@
+"""Plugins for every pytest run from the repository root (tests/ and notebooks/)."""
+
+pytest_plugins = ["tests.nbval_book_cache"]
