@@ -68,18 +68,27 @@ def _check_digit(digit) -> int:
     return int(digit)
 
 
+def _forward(network, inputs):
+    """``network([z, t, digit])``: a Keras model through its compiled forward pass (traced once, then
+    fast at every step); any other callable (a toy field) as it is."""
+    import keras
+
+    if isinstance(network, keras.Model):
+        return network.predict_on_batch(inputs)
+    return network(inputs, training=False)
+
+
 def velocity(network, z: np.ndarray, t: float, digit=None, *, guidance: float = 1.0) -> np.ndarray:
     """``v(z, t, digit)``; with a digit and ``guidance`` w != 1: ``v_none + w (v_digit - v_none)``."""
     n = len(z)
     tt = np.full((n, 1), t, np.float32)
-    # predict_on_batch: the network's compiled forward pass, traced once, then called at every step
     if digit is None:
-        return np.asarray(network.predict_on_batch([z, tt, np.full((n, 1), NULL_DIGIT, np.int32)]))
+        return np.asarray(_forward(network, [z, tt, np.full((n, 1), NULL_DIGIT, np.int32)]))
     labels = np.ascontiguousarray(np.broadcast_to(np.asarray(digit, np.int32).reshape(-1, 1), (n, 1)))
     if guidance == 1.0:
-        return np.asarray(network.predict_on_batch([z, tt, labels]))
-    both = network.predict_on_batch([np.concatenate([z, z]), np.concatenate([tt, tt]),
-                                     np.concatenate([labels, np.full((n, 1), NULL_DIGIT, np.int32)])])
+        return np.asarray(_forward(network, [z, tt, labels]))
+    both = _forward(network, [np.concatenate([z, z]), np.concatenate([tt, tt]),
+                              np.concatenate([labels, np.full((n, 1), NULL_DIGIT, np.int32)])])
     v_digit, v_none = np.split(np.asarray(both), 2)
     return v_none + guidance * (v_digit - v_none)
 
