@@ -6,7 +6,8 @@
     audiogen bench [--seconds 300] [--config paper]
     audiogen reconstruct FILE.wav [--model unet|unet_noskip|vae|all] [--config paper|native8k] --out DIR
     audiogen phase [--config paper|native8k] [--split validation|test] [--n N] [--out results/phase_<config>_<split>.json]
-    audiogen generate [--model vae|vae_gen|cvae] [--digit D] [--n 10] [--sampler prior|gaussian|gmm] [--seed 0]
+    audiogen choose-generator --out FILE.json [--ship] [--n 300]
+    audiogen generate [--model vae|vae_gen|cvae|ldm] [--digit D] [--n 10] [--sampler prior|gaussian|gmm] [--seed 0]
                       [--config paper|native8k] (--out DIR | --evaluate results/sampling_<config>.json)
     audiogen sweep [--beta B ...] [--config paper] [--profile paper] [--epochs E] --out results/sweep_<config>.json
 
@@ -381,6 +382,11 @@ def _cmd_generate(args) -> None:
             ("--seed", args.seed), ("--config", args.config), ("--profile", args.profile), ("--out", args.out),
             ("--evaluate", args.evaluate), ("--steps", args.steps), ("--guidance", args.guidance)]
     command = _command_line("generate", opts)
+    if args.model is None and args.digit is None and not args.evaluate:
+        from .generation import default_model
+
+        if default_model(None, args.config) == "ldm":   # the one validation prefers (choose-generator)
+            args.model = "ldm"
     if args.model == "ldm":
         return _cmd_generate_ldm(args, command)
     if args.steps is not None or args.guidance is not None:
@@ -404,6 +410,20 @@ def _cmd_generate(args) -> None:
     print(f"selection: {index['selection']}")
     if index.get("note"):
         print(f"note: {index['note']}")
+
+
+def _cmd_choose_generator(args) -> None:
+    from .generator_choice import run_choose_generator
+
+    command = _command_line("choose-generator", [("--config", args.config), ("--profile", args.profile),
+                                                 ("--n", args.n), ("--seed", args.seed), ("--out", args.out),
+                                                 ("--ship", args.ship)])
+    result = run_choose_generator(args.out, ship=args.ship, config=args.config, n=args.n, seed=args.seed,
+                                  profile=args.profile, command=command)
+    kids = ", ".join(f"{k} " + "/".join(f"{result['kid_to_real_validation'][k][j]['estimate']:.2f}"
+                                        for j in sorted(result['kid_to_real_validation'][k]))
+                     for k in result["order"])
+    print(f"chosen: {result['model']} (KID to real validation audio, by judge: {kids}); written to {args.out}")
 
 
 def _cmd_sweep(args) -> None:
@@ -524,6 +544,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="the JSON file to write (e.g. results/sweep_paper.json)")
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("choose-generator",
+                       help="the generator `audiogen generate` uses without --model and --digit: the one whose sounds "
+                            "are closest to the real validation audio by both judges")
+    p.add_argument("--config", default="paper", choices=["paper", "native8k"], help="feature config (default: paper)")
+    p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
+    p.add_argument("--n", type=int, default=300, help="sounds per generator (default: 300)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="the JSON file to write (e.g. results/generator_choice_paper.json)")
+    p.add_argument("--ship", action="store_true",
+                   help="also record the choice in the package (pretrained/generator_choice_<config>.json)")
+    p.set_defaults(func=_cmd_choose_generator)
     return parser
 
 

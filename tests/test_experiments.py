@@ -321,20 +321,26 @@ def test_a_shipped_model_stands_for_the_seed_its_card_records():
 
 # --- the whole run ------------------------------------------------------------------------------
 
-def test_reproduce_smoke_with_two_seeds_writes_every_result_and_their_spread(tmp_path, capsys):
-    """The whole run, once: every result file, and each generative model trained per seed."""
+def test_reproduce_smoke_with_two_seeds_writes_every_result_and_their_spread(tmp_path, capsys, monkeypatch):
+    """The whole run, once, at the spy's tiny size (tests/split_spy.py): every result file, and each
+    generative model trained per seed."""
+    from split_spy import TINY
+
+    from audiogen_lib import config
     from audiogen_lib.cli import main
 
+    monkeypatch.setitem(config.PROFILES, "smoke", TINY)
     assert main(["reproduce", "--profile", "smoke", "--seeds", "2", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
-    assert results["profile"] == "smoke" and results["n_test"] == 16
+    assert results["profile"] == "smoke" and results["n_test"] == TINY.n_test
     prov = results["provenance"]
     assert prov["command"] == f"audiogen reproduce --config paper --out {tmp_path} --profile smoke --seeds 2"
     assert {"date", "git_commit", "machine", "data_manifest"} <= set(prov)
     assert {"original", "ceiling", "zero_phase", "vae", "unet", "unet_noskip", "pca"} <= set(results["reconstruction"])
     assert results["reconstruction"]["original"]["rmse"] == 0.0
     r = results["reconstruction"]["unet"]
-    assert r["pesq_ci"]["low"] <= r["pesq"] <= r["pesq_ci"]["high"] and len(results["per_clip"]["unet"]["pesq"]) == 16
+    assert r["pesq_ci"]["low"] <= r["pesq"] <= r["pesq_ci"]["high"]
+    assert len(results["per_clip"]["unet"]["pesq"]) == TINY.n_test
     assert set(results["robustness"]) >= {"clip", "bin", "units"}
     assert results["verdicts"] == experiments.verdicts(results)      # the file's verdicts follow from its own numbers
     assert results["generation"]["normalisation"]["width_db"] == get_config("paper").top_db

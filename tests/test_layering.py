@@ -32,7 +32,7 @@ LAYERS = [
     ["recording", "generation"],
     ["diffusion", "judges"],  # the latent diffusion model; both judges behind one interface
     ["experiments", "bench"],
-    ["sweep", "ldm_evaluation"],  # train or judge generators through experiments' and generation's helpers
+    ["sweep", "ldm_evaluation", "generator_choice"],  # train or judge generators through experiments' and generation's helpers
     ["display"],
     ["report"],
     ["cli"],

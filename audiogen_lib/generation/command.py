@@ -68,11 +68,10 @@ def model_record(model) -> dict:
 
 # --- the command's two jobs ---------------------------------------------------------------------------
 
-# The generators `audiogen generate` chooses among when no model is named. The choice is the one
-# validation prefers, recorded in pretrained/generator_choice_<config>.json ({"model": kind, "rule":
-# ..., "scores": ...}, written from samples judged against the validation split); until that file is
-# shipped the first shipped kind of this order is used and the index says so. The latent diffusion
-# model (diffusion.py, kind "ldm") joins the candidates when it is shipped: add it here.
+# The VAEs `audiogen generate` falls back on when no model is named and no choice is recorded (the
+# first shipped of this order). The choice itself is the one validation prefers among these and the
+# latent diffusion model ("ldm"), recorded in pretrained/generator_choice_<config>.json by
+# `audiogen choose-generator --ship` (audiogen_lib/generator_choice.py).
 GENERATOR_CANDIDATES = ("cvae", "vae_gen", "vae")
 
 
@@ -88,19 +87,22 @@ def default_model(digit: int | None, config: str = "paper") -> str:
     """The model ``audiogen generate`` uses when none is named.
 
     For a digit: ``cvae`` where shipped (it makes the digit asked for). Without one: the kind
-    :func:`validation_choice` records, where it is shipped; else the first shipped of
-    :data:`GENERATOR_CANDIDATES` (the conditional VAE draws each sound's digit uniformly).
+    :func:`validation_choice` records (``"ldm"`` included), where it is shipped; else the first
+    shipped of :data:`GENERATOR_CANDIDATES` (the conditional VAE draws each sound's digit uniformly).
     """
     from ..pretrained import available
 
     config = get_config(config).name
     shipped = [k for k in GENERATOR_CANDIDATES if f"{k}_{config}" in available()]
+    if {f"latent_ae_{config}", f"ldm_{config}"} <= set(available()):
+        shipped.append("ldm")
     if digit is not None and "cvae" in shipped:
         return "cvae"
     choice = validation_choice(config) if digit is None else None
     if choice and choice.get("model") in shipped:
         return choice["model"]
-    return shipped[0] if shipped else "vae"
+    vaes = [k for k in shipped if k != "ldm"]
+    return vaes[0] if vaes else "vae"
 
 
 def _profile_settings(profile) -> tuple[int | None, int | None, dict]:
@@ -150,6 +152,9 @@ def run_generate(out: str | os.PathLike, *, model: str | None = None, digit: int
     config = get_config(config).name
     check_output_folder(out)
     kind = model or default_model(digit, config)
+    if kind == "ldm":
+        raise AudiogenError("validation prefers the latent diffusion model for this config: run `audiogen generate` "
+                            "(it uses it), or audiogen_lib.ldm_evaluation.run_generate_ldm")
     vae = load_generator(kind, config)
     classifier = load_pretrained("classifier", config)
     n_train, n_validation, grid = _profile_settings(profile)
