@@ -41,11 +41,12 @@ $(KERNEL): | $(STAMP)
 
 # JupyterLab's defaults for this environment (settings/overrides.d): every cell drawn (windowingMode
 # none), so that Run All evaluates the numbers ({eval}`prose.name`) of every Markdown cell, not only
-# of those on screen (jupyterlab-myst reads the expressions of cells it has drawn).
+# of those on screen (jupyterlab-myst reads the expressions of cells it has drawn); and no pop-up
+# asking to fetch Jupyter's news over the chapter.
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/audiogen.json
-$(LAB_OVERRIDES): | $(STAMP)
+$(LAB_OVERRIDES): Makefile | $(STAMP)
 	mkdir -p $(dir $@)
-	echo '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}' > $@
+	echo '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}, "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $@
 
 install: $(STAMP) $(KERNEL) $(LAB_OVERRIDES)
 

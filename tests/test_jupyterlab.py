@@ -182,6 +182,7 @@ def test_chapter_runs_in_jupyterlab_with_its_numbers_and_closed_answers(lab):
             seconds = time.perf_counter() - start
             page.wait_for_function(_KERNEL_READY, timeout=60_000)
             page.wait_for_timeout(1500)   # Markdown expressions render after their reply
+            toasts = page.evaluate("() => [...document.querySelectorAll('.Toastify__toast')].map(t => t.innerText)")
             values = page.evaluate(_PROSE_VALUES)
             cells = page.evaluate(_CELLS)
             for cell, opened in zip(cells, on_open):
@@ -201,7 +202,7 @@ def test_chapter_runs_in_jupyterlab_with_its_numbers_and_closed_answers(lab):
     print(f"Run All of {CHAPTER} in JupyterLab: {seconds:.0f} s")
     assert (ROOT / CHAPTER).read_bytes() == before, f"JupyterLab wrote {CHAPTER} (autosave should be off)"
 
-    problems = []
+    problems = [f"a notification covers the chapter: {t!r}" for t in toasts]
     if finished is not True:
         problems.append(f"Run All did not finish cleanly: {finished!r} after {seconds:.0f} s")
     if values.get("status") != "ok":
