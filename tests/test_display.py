@@ -217,7 +217,9 @@ def test_latent_explorer_shows_the_mean_latent_then_moves_along_principal_direct
     shown, ranges = [], []
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
     specshow = display.specshow
-    monkeypatch.setattr(display, "specshow", lambda *a, **kw: ranges.append(kw.get("db_range")) or specshow(*a, **kw))
+    # patched where the explorer looks it up, not on the package
+    monkeypatch.setattr(display.explorers, "specshow",
+                        lambda *a, **kw: ranges.append(kw.get("db_range")) or specshow(*a, **kw))
     config = get_config("paper")
     latents = rng.standard_normal((200, 6)) * [5.0, 3.0, 2.0, 1.0, 0.5, 0.1] + 1.0
     vae = _StubVAE(config)
@@ -424,10 +426,10 @@ def test_widgets_are_drawn_only_where_a_kernel_answers_them(monkeypatch):
     box = display._kernel_only([])
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
-    monkeypatch.setattr(display, "_live_kernel", lambda: False)
+    monkeypatch.setattr(display.widgets, "_live_kernel", lambda: False)
     box._ipython_display_()
     assert "JupyterLab" in shown[-1].data
-    monkeypatch.setattr(display, "_live_kernel", lambda: True)
+    monkeypatch.setattr(display.widgets, "_live_kernel", lambda: True)
     box._ipython_display_()
     assert "application/vnd.jupyter.widget-view+json" in shown[-1]
 
