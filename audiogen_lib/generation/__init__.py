@@ -37,7 +37,8 @@ decoding        encode_means, decode, db_range, decode_audio, morph_digit, gener
 sampler_choice  choose_sampler, sampler_for (cached per model)
 scoring         classifier_embedding, evaluate_samplers; frechet_distance (from :mod:`audiogen_lib.metrics`)
 outputs         check_output_folder, write_samples
-command         MODEL_KINDS, load_generator, default_model, model_record, provenance, run_generate, run_evaluate
+command         MODEL_KINDS, load_generator, default_model, validation_choice, model_record, provenance, run_generate,
+                run_evaluate
 
 ``audiogen generate`` runs :func:`run_generate`; ``audiogen generate --evaluate`` runs :func:`run_evaluate`
 (results/sampling_paper.json: ``audiogen generate --evaluate results/sampling_paper.json --model vae --config
@@ -48,7 +49,7 @@ Notebook: notebooks/09_generation.ipynb
 
 from ..metrics import frechet_distance
 from .command import (MODEL_KINDS, default_model, load_generator, model_record, provenance, run_evaluate,
-                      run_generate)
+                      run_generate, validation_choice)
 from .decoding import (REJECTION_BATCH, REJECTION_MAX_DRAWS_PER_SOUND, Generated, _n_classes, _onehot,
                        _probabilities, db_range, decode, decode_audio, encode_means, generate, morph_digit)
 from .densities import (GMM_GRID, GMM_REG_COVAR, N_DIGITS, SAMPLERS, SMOKE_GMM_GRID, LatentDensity, LatentSampler,
