@@ -40,16 +40,6 @@ RULE = ("rank the shipped generators by the KID of their sounds (made as `audiog
         "smallest KID that judge gave any generator")
 
 
-def _shipped(config: str) -> list[str]:
-    from .pretrained import available
-
-    have = available()
-    out = [k for k in CANDIDATES if k != "ldm" and f"{k}_{config}" in have]
-    if f"latent_ae_{config}" in have and f"ldm_{config}" in have:
-        out.append("ldm")
-    return out
-
-
 def candidate_sounds(kind: str, n: int, *, train, validation, seed: int = 0, config: str = "paper") -> np.ndarray:
     """``n`` waveforms from shipped generator ``kind`` with no digit asked, as ``audiogen generate`` makes them."""
     if kind == "ldm":
@@ -57,12 +47,10 @@ def candidate_sounds(kind: str, n: int, *, train, validation, seed: int = 0, con
 
         autoencoder, denoiser = load_ldm(config)
         return generate_ldm(autoencoder, denoiser, n, digit=None, seed=seed).waveforms
-    from .generation import choose_sampler, db_range, generate, load_generator, sampler_for
-    from .generation.command import _profile_settings
+    from .generation import choose_sampler, db_range, generate, gmm_grid_for, load_generator, sampler_for
 
     vae = load_generator(kind, config)
-    grid = _profile_settings("smoke" if len(train) < 1000 else "book")[2]
-    choice = choose_sampler(vae, train, validation, grid=grid, seed=seed)
+    choice = choose_sampler(vae, train, validation, grid=gmm_grid_for(train), seed=seed)
     density = sampler_for(vae, choice["best"], train, choice, seed=seed)
     return generate(vae, density, n, seed=seed, lo_hi=db_range(vae, config=config, train=train)).waveforms
 
@@ -86,10 +74,11 @@ def choose_generator(*, config: str = "paper", n: int = 300, seed: int = 0, n_cl
     """Every shipped candidate's sounds judged against the real validation audio by both judges; the choice."""
     from .config import get_config
     from .features import load_features
+    from .generation import shipped_generators
     from .judges import kid, load_judges
 
     config = get_config(config).name
-    kinds = _shipped(config)
+    kinds = [k for k in CANDIDATES if k in shipped_generators(config)]
     judges = load_judges(config)
     train = load_features("train", config=config).subset(n_clips and max(n_clips, 64), seed=seed)
     validation = load_features("validation", config=config).subset(n_clips, seed=seed)

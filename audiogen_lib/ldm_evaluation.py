@@ -166,19 +166,12 @@ def evaluate_autoencoder(autoencoder, judges, test, train, *, seed: int = 0) -> 
             "goals": AUTOENCODER_GOALS, "phase_method": phase_method()}
 
 
-def _grid(train):
-    """The GMM settings to try: the small grid when only a few training clips are used (the smoke profile)."""
-    from .generation import GMM_GRID, SMOKE_GMM_GRID
-
-    return GMM_GRID if len(train) >= 1000 else SMOKE_GMM_GRID
-
-
 def _cvae_sounds(config, n: int, *, seed: int, train, validation):
     """The shipped conditional VAE's sounds, every digit equally often, with its validation-chosen sampler."""
-    from .generation import choose_sampler, generate, load_generator, sampler_for
+    from .generation import choose_sampler, generate, gmm_grid_for, load_generator, sampler_for
 
     cvae = load_generator("cvae", config.name)
-    choice = choose_sampler(cvae, train, validation, seed=seed, grid=_grid(train))
+    choice = choose_sampler(cvae, train, validation, seed=seed, grid=gmm_grid_for(train))
     sampler = sampler_for(cvae, choice["best"], train, choice, seed=seed)
     ys = [generate(cvae, sampler, n // 10, seed=seed + d, digit=d).waveforms for d in range(10)]
     return np.concatenate(ys), np.repeat(np.arange(10), n // 10)
@@ -186,10 +179,10 @@ def _cvae_sounds(config, n: int, *, seed: int, train, validation):
 
 def _study_vae_sounds(config, n: int, *, seed: int, train, validation):
     """The study's VAE, sampled with the density its validation codes chose (chapter 9)."""
-    from .generation import choose_sampler, generate, load_generator, sampler_for
+    from .generation import choose_sampler, generate, gmm_grid_for, load_generator, sampler_for
 
     vae = load_generator("vae", config.name)
-    choice = choose_sampler(vae, train, validation, seed=seed, grid=_grid(train))
+    choice = choose_sampler(vae, train, validation, seed=seed, grid=gmm_grid_for(train))
     return generate(vae, sampler_for(vae, choice["best"], train, choice, seed=seed), n, seed=seed).waveforms
 
 

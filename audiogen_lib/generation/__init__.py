@@ -32,7 +32,7 @@ Public names
 ------------
 By module; each module's docstring says what each name is.
 
-densities       SAMPLERS, GMM_GRID, LatentDensity, LatentSampler, fit_sampler, n_parameters, choose_gmm
+densities       SAMPLERS, GMM_GRID, gmm_grid_for, LatentDensity, LatentSampler, fit_sampler, n_parameters, choose_gmm
 decoding        encode_means, decode, db_range, decode_audio, morph_digit, generate, Generated
 sampler_choice  choose_sampler, sampler_for (cached per model)
 scoring         classifier_embedding, evaluate_samplers; frechet_distance (from :mod:`audiogen_lib.metrics`)
@@ -49,10 +49,11 @@ Notebook: notebooks/09_generation.ipynb
 
 from ..metrics import frechet_distance
 from .command import (MODEL_KINDS, default_model, load_generator, model_record, provenance, run_evaluate,
-                      run_generate, validation_choice)
+                      run_generate, shipped_generators, validation_choice)
 from .decoding import (REJECTION_BATCH, REJECTION_MAX_DRAWS_PER_SOUND, Generated, _n_classes, _onehot,
                        _probabilities, db_range, decode, decode_audio, encode_means, generate, morph_digit)
 from .densities import (GMM_GRID, GMM_REG_COVAR, N_DIGITS, SAMPLERS, SMOKE_GMM_GRID, LatentDensity, LatentSampler,
+                        gmm_grid_for,
                         _check_digit, choose_gmm, fit_sampler, n_parameters)
 from .outputs import check_output_folder, write_samples
 from .sampler_choice import _codes, choose_sampler, sampler_for

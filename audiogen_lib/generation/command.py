@@ -4,7 +4,7 @@ Public names
 ------------
 MODEL_KINDS           ``("vae", "vae_gen", "cvae")``: the study's VAE and the two trained to generate
 load_generator        a shipped VAE by kind, with a clear error when it is not shipped
-GENERATOR_CANDIDATES, validation_choice, default_model   the model ``audiogen generate`` uses when none is named
+GENERATOR_CANDIDATES, shipped_generators, validation_choice, default_model   the model ``audiogen generate`` uses when none is named
 model_record          a model's kind, weights_sha256, command and selection split, for an index or results
 provenance            command, date, git commit, machine and data manifest of a measurement
 run_generate          ``audiogen generate``: checks, loading, choice, generation, the folder
@@ -83,6 +83,17 @@ def validation_choice(config: str = "paper") -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def shipped_generators(config: str = "paper") -> list[str]:
+    """The generators shipped for ``config``: those of :data:`GENERATOR_CANDIDATES`, in that order, then
+    ``"ldm"`` where both its parts (the latent autoencoder and the denoiser) are shipped."""
+    from ..pretrained import available
+
+    config = get_config(config).name
+    have = set(available())
+    shipped = [k for k in GENERATOR_CANDIDATES if f"{k}_{config}" in have]
+    return shipped + (["ldm"] if {f"latent_ae_{config}", f"ldm_{config}"} <= have else [])
+
+
 def default_model(digit: int | None, config: str = "paper") -> str:
     """The model ``audiogen generate`` uses when none is named.
 
@@ -90,12 +101,8 @@ def default_model(digit: int | None, config: str = "paper") -> str:
     :func:`validation_choice` records (``"ldm"`` included), where it is shipped; else the first
     shipped of :data:`GENERATOR_CANDIDATES` (the conditional VAE draws each sound's digit uniformly).
     """
-    from ..pretrained import available
-
     config = get_config(config).name
-    shipped = [k for k in GENERATOR_CANDIDATES if f"{k}_{config}" in available()]
-    if {f"latent_ae_{config}", f"ldm_{config}"} <= set(available()):
-        shipped.append("ldm")
+    shipped = shipped_generators(config)
     if digit is not None and "cvae" in shipped:
         return "cvae"
     choice = validation_choice(config) if digit is None else None

@@ -8,6 +8,7 @@ Public names
 ------------
 SAMPLERS              ``("prior", "gaussian", "gmm")``
 GMM_GRID              the covariance types and component counts :func:`choose_gmm` tries
+gmm_grid_for          GMM_GRID, or the smoke profile's small grid for a few training clips
 LatentDensity         a Gaussian mixture over latent codes (the prior and one Gaussian are mixtures of one): sample, log-likelihood
 LatentSampler         one density, or one per digit for a conditional VAE
 fit_sampler           ``"prior"``, ``"gaussian"`` or ``"gmm"`` (given settings) fitted to training codes
@@ -40,6 +41,12 @@ GMM_GRID = {"full": (1, 2, 3, 4, 5, 6, 8, 10, 20, 30), "tied": (5, 10, 30), "dia
 # The smoke profile (seconds, for CI) tries a few settings only.
 SMOKE_GMM_GRID = {"full": (1, 2), "diag": (3,)}
 GMM_REG_COVAR = 1e-6  # scikit-learn's default; larger values lowered the held-out likelihood (the codes' scale is ~1)
+
+
+def gmm_grid_for(train) -> dict:
+    """The GMM settings to try for training set ``train``: the small grid when only a few clips are
+    used (the smoke profile), the full one otherwise."""
+    return GMM_GRID if len(train) >= 1000 else SMOKE_GMM_GRID
 
 
 # --- densities over the latent codes -----------------------------------------------------------
