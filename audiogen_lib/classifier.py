@@ -12,7 +12,7 @@ Public names
 digit_probabilities  model + features (checked against the model's) -> (N, 10) probabilities
 audio_to_probabilities  model + waveforms -> (N, 10), through the same features the model was trained on
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ generate_ldm      n sounds (a digit or none): latents, images, waveforms
 train_denoiser    ``audiogen train ldm``: the denoiser on a latent autoencoder's latents, with a card
 load_ldm          the shipped autoencoder and denoiser, checked against their cards
 
-Notebook: notebooks/11_latent_diffusion.ipynb
+Notebook: notebooks/12_latent_diffusion.ipynb
 """
 
 from __future__ import annotations

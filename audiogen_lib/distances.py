@@ -21,7 +21,7 @@ kernel_inception_distance   two embeddings ``(n, d)``, ``(m, d)`` -> :class:`KID
 frechet_distance_lowdim     two embeddings and a reference -> the Fréchet distance in the reference's top components
 nearest_neighbour_distances samples and reference -> each sample's Euclidean distance to its nearest reference row
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def load_recording(source, *, config: FeatureConfig | str = "paper", name: str |
        loudest; FSDD's clips start at the word);
     6. trim to ``config.duration`` if longer, or zero-pad if shorter, as :func:`fix_length` does.
 
-    Notebook: notebooks/08_listening_experiments.ipynb (your own recording)
+    Notebook: notebooks/09_listening_experiments.ipynb (your own recording)
     """
     import librosa
 

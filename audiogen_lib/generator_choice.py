@@ -21,7 +21,7 @@ choose_generator     every shipped candidate judged on validation, and the choic
 apply_rule           the rule alone, on KIDs by candidate and judge
 run_choose_generator the command: the record with provenance, written atomically
 
-Notebook: notebooks/11_latent_diffusion.ipynb
+Notebook: notebooks/12_latent_diffusion.ipynb
 """
 
 from __future__ import annotations

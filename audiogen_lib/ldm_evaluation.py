@@ -30,7 +30,7 @@ run_evaluate_ldm          ``audiogen generate --model ldm --evaluate FILE.json``
 GOALS, goal_rows          the goals, each with what both judges measured and its status by both
 generator_rows            every generator of the book and real audio, by each judge
 
-Notebook: notebooks/11_latent_diffusion.ipynb
+Notebook: notebooks/12_latent_diffusion.ipynb
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def _cvae_sounds(config, n: int, *, seed: int, train, validation):
 
 
 def _study_vae_sounds(config, n: int, *, seed: int, train, validation):
-    """The study's VAE, sampled with the density its validation codes chose (chapter 9)."""
+    """The study's VAE, sampled with the density its validation codes chose (chapter 10)."""
     from .generation import choose_sampler, generate, gmm_grid_for, load_generator, sampler_for
 
     vae = load_generator("vae", config.name)

@@ -383,7 +383,7 @@ def latents_to_audio(decoder, z: np.ndarray, *, config: FeatureConfig | str, db_
     :func:`audiogen_lib.experiments.generation_db_range`), then turned into sound by
     :func:`features_to_audio` (``method``, ``n_iter`` and ``seed`` passed on).
 
-    Notebook: notebooks/09_generation.ipynb
+    Notebook: notebooks/10_generation.ipynb
     """
     lo, hi = (float(v) for v in np.ravel(db_range))
     if not lo < hi:

@@ -17,7 +17,7 @@ write_outputs          a :class:`RecordingResult` -> a folder of wavs, a figure 
 
 ``audiogen reconstruct FILE.wav --out DIR`` runs both.
 
-Notebook: notebooks/08_listening_experiments.ipynb (your own recording)
+Notebook: notebooks/09_listening_experiments.ipynb (your own recording)
 """
 
 from __future__ import annotations

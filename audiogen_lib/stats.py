@@ -13,7 +13,7 @@ goal_status        "met" / "missed" / "undecided": where a 95% interval lies aga
 equivalence        the same three words for a claim of *no difference*: two one-sided tests with a margin
 binomial_floor     the lowest accuracy on ``n`` new clips that a classifier of accuracy ``p`` reaches but rarely
 
-The rule (chapter 8): a claim *holds* when the 95% interval of its paired difference
+The rule (chapter 9): a claim *holds* when the 95% interval of its paired difference
 lies entirely on the claimed side of zero, *does not hold* when it lies entirely on the
 other side, and is *inconclusive* otherwise. A claim that two conditions do *as well as*
 each other is tested as an equivalence (:func:`equivalence`): it holds when the 90%
@@ -28,7 +28,7 @@ new speakers: it resamples the six speakers, then clips within each; six speaker
 it rough (its interval is wide and itself uncertain), so it is reported beside the
 verdict, not instead of it.
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ rate_distortion     the sweep: train (or reuse) one model per beta, measure each
 run_sweep           ``audiogen sweep``: the sweep with provenance, to JSON
 
 ``audiogen sweep --config paper --profile paper --out results/sweep_paper.json`` wrote the
-shipped ``results/sweep_paper.json``; chapter 10 plots it without training.
+shipped ``results/sweep_paper.json``; chapter 11 plots it without training.
 
 Notebook: notebooks/11_generative_vae.ipynb
 """

@@ -19,7 +19,7 @@ pipeline_diagram  pipeline, plot_pipeline
 paths             short_paths
 
 Notebook: notebooks/02_fourier_transform.ipynb, notebooks/05_data_pipeline.ipynb, notebooks/07_training_unet.ipynb,
-notebooks/08_listening_experiments.ipynb, notebooks/09_generation.ipynb, notebooks/10_generative_vae.ipynb
+notebooks/09_listening_experiments.ipynb, notebooks/10_generation.ipynb, notebooks/11_generative_vae.ipynb
 """
 
 from .diagrams import DIAGRAM_FONT, Diagram, DiagramNode, model_graph, plot_model

@@ -12,7 +12,7 @@ latent_explorer sliders along the main directions of a VAE's latent codes that d
 digit_chooser   buttons 0-9 that ask a conditional VAE for that digit and play what it makes; build-time sounds first
 N_FFTS, HOP_LENGTHS, WINDOWS, WINDOWS_BY_NAME   the settings :func:`stft_explorer` offers
 
-Notebook: notebooks/02_fourier_transform.ipynb, notebooks/09_generation.ipynb, notebooks/10_generative_vae.ipynb
+Notebook: notebooks/02_fourier_transform.ipynb, notebooks/10_generation.ipynb, notebooks/11_generative_vae.ipynb
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def latent_explorer(vae, latents, *, config: FeatureConfig | str = "paper", n_co
     figure beside a player), so that a page without a live kernel still shows it, and
     returns the widget: it is displayed when it ends a notebook cell.
 
-    Notebook: notebooks/09_generation.ipynb
+    Notebook: notebooks/10_generation.ipynb
     """
     import ipywidgets as widgets
     from IPython.display import HTML, display
@@ -212,7 +212,7 @@ def digit_chooser(vae, sampler, classifier, *, n: int = 3, seed: int = 0, fmax: 
     from :func:`audiogen_lib.generation.generate` with ``sampler`` (one density per digit),
     each labelled with the digit the ``classifier`` hears and how sure it is.
 
-    Notebook: notebooks/10_generative_vae.ipynb
+    Notebook: notebooks/11_generative_vae.ipynb
     """
     import ipywidgets as widgets
     from IPython.display import HTML, display

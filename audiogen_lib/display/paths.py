@@ -4,7 +4,7 @@ Public names
 ------------
 short_paths     a recorded command with its absolute paths made machine-independent (results/x.json, a file name)
 
-Notebook: notebooks/04_griffin_lim.ipynb, notebooks/10_generative_vae.ipynb
+Notebook: notebooks/04_griffin_lim.ipynb, notebooks/11_generative_vae.ipynb
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def short_paths(text: str) -> str:
     whichever clone wrote it), else its last name (``/tmp/runs/sweep.json`` -> ``sweep.json``).
     A book shows no folder of the machine that built it.
 
-    Notebook: notebooks/04_griffin_lim.ipynb, notebooks/10_generative_vae.ipynb
+    Notebook: notebooks/04_griffin_lim.ipynb, notebooks/11_generative_vae.ipynb
     """
     top = {p.name for p in _REPOSITORY.iterdir() if not p.name.startswith(".")} if _REPOSITORY.is_dir() else set()
 

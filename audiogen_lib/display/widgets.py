@@ -7,8 +7,8 @@ where nobody could press them, a dead control would be drawn; the upload button 
 :mod:`.your_recording` asks :func:`_live_kernel` too. Where a choice can be made without a
 kernel, radio inputs and CSS switch between pre-rendered panels (:func:`_chooser_html`).
 
-Notebook: notebooks/02_fourier_transform.ipynb, notebooks/08_listening_experiments.ipynb,
-notebooks/09_generation.ipynb, notebooks/10_generative_vae.ipynb
+Notebook: notebooks/02_fourier_transform.ipynb, notebooks/09_listening_experiments.ipynb,
+notebooks/10_generation.ipynb, notebooks/11_generative_vae.ipynb
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ recording_view  your recording's result (``recording.reconstruct_recording``): w
                 beside its image and the digit the classifier hears (plain HTML)
 recording_widget  an upload button for your own wav in a live kernel; the worked example where nobody can upload
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def recording_view(result, *, fmax: float | None = 4000.0):
 
     The players keep the sounds' relative levels (:func:`listen_grid`'s ``normalize=False``).
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
     from IPython.display import HTML
 
@@ -53,7 +53,7 @@ def recording_widget(example=None, *, config: FeatureConfig | str = "paper", mod
     Elsewhere (the built book, nbval, a script: nobody could press the button, and a widget
     would be dead there) returns ``recording_view(example)``, or a note if there is none.
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
     from IPython.display import HTML
 

@@ -29,7 +29,7 @@ are :mod:`audiogen_lib.report`'s. ``audiogen_lib.report.reproduce`` runs everyth
 writes ``results/``. Long loops show :func:`audiogen_lib.runtime.progress` from their first
 second: phase reconstruction per condition and chunk of clips, scoring per condition.
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from .audio import (CHUNK, _audio_in_chunks, _ci, _reference_methods, _rmse_of, _summarise, images_to_audio,

@@ -10,7 +10,7 @@ score_audio             per-clip scores of one set of waveforms against the test
 summary_key             the key of a per-clip metric's mean in a summary row (digit_correct -> digit_accuracy)
 reference_audio         the original, the ceiling, Griffin-Lim (the study's reference) and the zero-phase floor
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Public names
 RESULTS_VERSION         bumped when the meaning of a cached result changes in a way the source hash cannot see
 result_key, cached      results shared between chapters, keyed by the weights, the clips, the settings and the code
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

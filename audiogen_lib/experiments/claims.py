@@ -15,7 +15,7 @@ digits by *these six speakers*; the spread over training seeds about new trainin
 same data. :func:`speaker_check` resamples the six speakers to show which verdicts depend on
 them; it is reported beside each verdict, not instead of it.
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

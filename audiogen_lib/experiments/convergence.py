@@ -23,7 +23,7 @@ only move the plateau *later*: a censored run's plateau epoch is a lower bound. 
 model plateaus *early* is refuted by a lower bound above it, and a claim that it needs *many*
 epochs is confirmed by one above it; anything else about a censored run "cannot be reached".
 
-Notebook: notebooks/07_training_unet.ipynb, notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/07_training_unet.ipynb, notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

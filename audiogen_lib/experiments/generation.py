@@ -8,7 +8,7 @@ decode_to_audio         a VAE's latents -> images and sounds (``reconstruction.l
                         :func:`generation_db_range`)
 latent_statistics, interpolate, experiment_generation
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ RECONSTRUCTION_GOALS            what a generative VAE's reconstruction should ke
 vae_images                      any VAE's reconstruction from mu (a conditional one told each clip's digit)
 experiment_vae_reconstruction   VAEs against PCA: PESQ-NB and digit accuracy, paired intervals, the goals
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Public names
 measure                 every experiment's numbers (no audio) for a set of models, through the cache
 seed_summary            one training seed's estimate of each claim, for the spread over seeds
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def measure(train: FeatureSet, test: FeatureSet, models: dict, *, n_iter: int, s
     Parts already computed (``reconstruction``, ``robustness``, ``generation``, as returned
     by the experiment functions) are used as they are; the rest is computed. With ``cache``,
     the whole result comes from the shared cache when these models, clips and settings have
-    been measured before (chapter 8 measures, chapters 9 and 10 read), and is stored there
-    otherwise. Generation is also stored on its own, for chapter 9.
+    been measured before (chapter 9 measures, chapters 10 and 11 read), and is stored there
+    otherwise. Generation is also stored on its own, for chapter 10.
     """
     config = test.config
     gen_kwargs = dict(n_samples=len(test), n_iter=n_iter, seed=seed)

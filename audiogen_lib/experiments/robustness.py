@@ -7,7 +7,7 @@ perturb_db              add [-max_db, max_db] dB to dB spectrograms: one offset 
 perturb_features        the three readings of "+-10 dB" applied to normalised images, the pipeline's floor re-applied
 experiment_robustness   each model's degradation under each reading, with intervals and paired differences
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

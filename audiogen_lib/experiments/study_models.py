@@ -8,7 +8,7 @@ reconstruct             a model's reconstruction of a FeatureSet (or images with
                         ``models.predict``, which checks the features against the model's; VAEs decode mu
 pca_reconstruct         the best linear autoencoder with as many components as the VAE's latent
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def reconstruct(model, features, *, config: FeatureConfig | str | None = None, n
     Decoding ``mu`` makes a reconstruction repeatable. The study's reference code
     (Velardo's *generating-sound-with-neural-networks*, ``reconstruct``) decoded a latent
     *sampled* from the posterior instead; with this VAE's posteriors, far narrower than the
-    prior (chapter 9), the two differ little.
+    prior (chapter 10), the two differ little.
     """
     from ..models import predict
 

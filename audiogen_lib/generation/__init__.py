@@ -44,7 +44,7 @@ command         MODEL_KINDS, load_generator, default_model, validation_choice, m
 (results/sampling_paper.json: ``audiogen generate --evaluate results/sampling_paper.json --model vae --config
 paper --n 300 --seed 0 --profile book``).
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from ..metrics import frechet_distance

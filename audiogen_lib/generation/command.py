@@ -10,7 +10,7 @@ provenance            command, date, git commit, machine and data manifest of a 
 run_generate          ``audiogen generate``: checks, loading, choice, generation, the folder
 run_evaluate          ``audiogen generate --evaluate FILE.json``: evaluate_samplers with provenance, to JSON
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

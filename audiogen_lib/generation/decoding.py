@@ -11,7 +11,7 @@ morph_digit           a conditional VAE whose label (and, if asked, code) moves 
 generate              n sounds: latents -> images -> waveforms (rejection for a digit from an unconditional VAE)
 Generated             what generate returns: codes, images, waveforms, the classifier's probabilities, how they were kept
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def generate(vae, sampler: LatentSampler, n: int, *, seed: int = 0, digit: int |
     which digit it hears in each. Images are read in ``lo_hi`` (default :func:`db_range`) and
     turned into sound by the library's default phase reconstruction.
 
-    Notebook: notebooks/09_generation.ipynb
+    Notebook: notebooks/10_generation.ipynb
     """
     config = vae.feature_config
     if not (isinstance(n, (int, np.integer)) and n >= 1):

@@ -15,7 +15,7 @@ fit_sampler           ``"prior"``, ``"gaussian"`` or ``"gmm"`` (given settings) 
 n_parameters          free parameters of a mixture (the tie-break of the choices: the simpler of equals)
 choose_gmm            every setting of :data:`GMM_GRID` fitted on the training codes, scored on the validation codes
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def fit_sampler(kind: str, codes: np.ndarray, digits: np.ndarray | None = None, 
     ``"gmm"`` takes ``n_components`` and ``covariance_type`` (choose them with
     :func:`choose_gmm`); ``"prior"`` ignores the codes' values (only their dimension).
 
-    Notebook: notebooks/09_generation.ipynb
+    Notebook: notebooks/10_generation.ipynb
     """
     if kind not in SAMPLERS:
         raise AudiogenError(f"unknown sampler {kind!r}; use one of {SAMPLERS}")

@@ -5,7 +5,7 @@ Public names
 check_output_folder   refuse, before any work, an output folder that is not empty or cannot be written
 write_samples         sounds -> a folder of wavs and index.json, all or nothing
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Public names
 choose_sampler        the samplers' held-out log-likelihoods, the GMM's settings and the best sampler; cached per model
 sampler_for           a sampler fitted to a split's codes with the settings choose_sampler chose
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

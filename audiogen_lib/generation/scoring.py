@@ -7,7 +7,7 @@ evaluate_samplers     the samplers on the test split: inception score, histogram
 
 The Fréchet distance itself is :func:`audiogen_lib.metrics.frechet_distance`.
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ speech       PESQ_SR, pesq_nb, stoi, stoi_concatenated
 generative   inception_score, frechet_distance
 
 Notebook: notebooks/04_griffin_lim.ipynb (spectral convergence),
-notebooks/08_listening_experiments.ipynb (LSD, PESQ, STOI), notebooks/09_generation.ipynb (inception score,
+notebooks/09_listening_experiments.ipynb (LSD, PESQ, STOI), notebooks/10_generation.ipynb (inception score,
 Fréchet distance)
 """
 

@@ -5,7 +5,7 @@ Public names
 inception_score        exp E[KL(p(y|x) || p(y))] of classifier probabilities: 1 (useless) to 10 (ten clear digits)
 frechet_distance       the Fréchet distance between two sets of embeddings (exact also when there are fewer rows than dimensions)
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Public names
 ------------
 MetricResult           per-clip scores with the clips not scored and why; mean, counts, summary
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class MetricResult:
 
     ``float(result)`` is the mean over the scored clips; ``str(result)`` a table cell.
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
 
     name: str

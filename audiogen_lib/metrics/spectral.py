@@ -8,7 +8,7 @@ log_spectral_distance  dB distance between magnitudes per clip, frames averaged,
 lsd_from_audio         :func:`log_spectral_distance` of two waveform batches' STFT magnitudes
 
 Notebook: notebooks/04_griffin_lim.ipynb (spectral convergence),
-notebooks/08_listening_experiments.ipynb (LSD)
+notebooks/09_listening_experiments.ipynb (LSD)
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def log_spectral_distance(S_ref, S_est, *, config: FeatureConfig | str, fmax: fl
     ``n_bins`` is ``n_fft // 2 + 1``, or one less where the Nyquist row was dropped.
     0 for identical magnitudes; ``S`` against ``2 * S`` gives 20 log10 2 = 6.02 dB.
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
     config = get_config(config)
     return _lsd_frames(S_ref, S_est, config=config, fmax=fmax, amin=amin).mean(axis=-1)
@@ -90,7 +90,7 @@ def lsd_from_audio(y_ref, y_est, *, config: FeatureConfig | str, fmax: float = 4
     test split, Griffin-Lim (32 it.) from the pipeline's magnitude, whose floor is 80 dB
     below each clip's peak, scores 16.4 dB without ``lengths`` and 2.8 dB with them.
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
     import librosa
 

@@ -7,7 +7,7 @@ pesq_nb                PESQ narrow-band per clip at 8 kHz, in a standard process
 stoi                   STOI per clip, on the clips with enough speech for it (46% of FSDD)
 stoi_concatenated      STOI once over all clips joined end to end, short ones included
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def pesq_nb(y_ref, y_est, *, sr: int, lengths=None, n_workers: int | None = None
 
     Returns a :class:`MetricResult`; identical input scores 4.55, the narrow-band maximum.
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
     y_ref, y_est, lengths = _clips(y_ref, y_est, sr=sr, lengths=lengths)
     n_samples = y_ref.shape[-1]
@@ -190,7 +190,7 @@ def stoi(y_ref, y_est, *, sr: int, extended: bool = False, lengths=None) -> Metr
     over every clip use :func:`stoi_concatenated`. ``lengths`` (samples at ``sr``,
     e.g. ``FeatureSet.lengths``) trims each clip's padding.
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
     y_ref, y_est, lengths = _clips(y_ref, y_est, sr=sr, lengths=lengths)
     scores = [_stoi_one(r[:k], e[:k], sr, extended) for r, e, k in zip(y_ref, y_est, lengths)]
@@ -206,7 +206,7 @@ def stoi_concatenated(y_ref, y_est, *, sr: int, extended: bool = False, lengths=
     384 ms segments straddle two clips. The result has one value and
     ``pooled_clips`` = the number of clips.
 
-    Notebook: notebooks/08_listening_experiments.ipynb
+    Notebook: notebooks/09_listening_experiments.ipynb
     """
     y_ref, y_est, lengths = _clips(y_ref, y_est, sr=sr, lengths=lengths)
     ref = np.concatenate([r[:k] for r, k in zip(y_ref, lengths)])

@@ -25,7 +25,7 @@ build_denoiser   the U-Net ``(z_t, t, digit) -> v``
 LatentFlow       the training model: flow-matching loss, digit dropout, EMA weights
 EMA_DECAY        the EMA's decay per step (it ramps up from 0 over the first steps)
 
-Notebook: notebooks/11_latent_diffusion.ipynb
+Notebook: notebooks/12_latent_diffusion.ipynb
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ GenerativeVAE         the model; inputs ``x`` or ``(x, digit)``; ``decode(z[, di
 build_generative_vae  from a VAE preset (``"fast"``), with the objective's settings
 KLWarmUp              callback that ramps the KL weight
 
-Notebook: notebooks/09_generation.ipynb
+Notebook: notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

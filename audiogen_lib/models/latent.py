@@ -19,7 +19,7 @@ LatentAutoencoder          the model: ``encode(x) -> (mu, log_var)``, ``decode(z
 build_latent_autoencoder   a LatentAutoencoder from a preset
 latent_scale               the spread of a set of images' latents
 
-Notebook: notebooks/11_latent_diffusion.ipynb
+Notebook: notebooks/12_latent_diffusion.ipynb
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ tables        reconstruction_table, comparison_table, robustness_table, converge
 goals         GOALS, generation_goals, goals_table; goal_status (from :mod:`audiogen_lib.stats`)
 reproduction  reproduce, Reproduction, write_figures (each file all or nothing, :func:`audiogen_lib.files.atomic_write`)
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from .formatting import CONDITIONS, LABELS, READING_LABELS, _ci, direction, interval_text, markdown_table

@@ -12,7 +12,7 @@ markdown_table         a Markdown table from a header and rows of cell texts
 interval_text          ``"0.123 [0.101, 0.145]"`` from an interval (its dict or an Interval)
 direction              one of three words for where an interval of a difference lies: above zero, below, across
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

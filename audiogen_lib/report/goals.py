@@ -9,7 +9,7 @@ GOALS                  the goals: inception scores, the rarest digit's share, th
 generation_goals       each goal measured (``audiogen generate --evaluate`` JSONs, VAEs against PCA)
 goals_table            those rows as Markdown
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Public names
 reproduce, Reproduction    every experiment under a profile (``seeds``: several trained seeds), written to ``results/``
 write_figures              spectrogram grid, training curves and class histogram (PNG)
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ convergence_table      plateau epoch (the 2% rule), seconds, and whether the cap
 generation_table       inception score, confidence and digit histogram of generated sounds (Markdown)
 markdown_report        all of the report's tables, verdicts first, as one document (``results/results.md``)
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ claims_table           claim, estimate, interval, verdict and the verdict with s
 seeds_table            each training seed's estimate of each claim (Markdown), when several were trained
 rejudge, rejudge_file  a results file judged again by today's rules from its own numbers, the change recorded
 
-Notebook: notebooks/08_listening_experiments.ipynb
+Notebook: notebooks/09_listening_experiments.ipynb
 """
 
 from __future__ import annotations
