@@ -25,11 +25,9 @@ names another cache folder. The root conftest.py loads the plugin.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,31 +101,19 @@ def pytest_configure(config):
     IPyNbFile.teardown = caching_teardown
 
 
-def book_notebook(path: Path):
-    """The chapter as myst-nb keys it in jupyter-cache (kernel name aliased, prose cell appended),
-    and whether the prose cell was appended."""
-    import re
-
-    import nbformat
-    import yaml
-
+def _execute_chapters():
+    """book/_ext/execute_chapters.py, which keys notebooks as myst-nb does and locks the cache."""
     sys.path.insert(0, str(ROOT / "book" / "_ext"))
     try:
-        import prose_eval
+        import execute_chapters
     finally:
         sys.path.pop(0)
-    nb = nbformat.read(path, as_version=4)
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
-    aliases = config.get("sphinx", {}).get("config", {}).get("nb_kernel_rgx_aliases", {}) or {}
-    kernelspec = nb.metadata.get("kernelspec", {})
-    for pattern, alias in aliases.items():
-        if kernelspec.get("name") is not None and re.fullmatch(pattern, kernelspec["name"]):
-            kernelspec["name"] = alias
-            break
-    with_prose = prose_eval.uses_eval(nb)
-    if with_prose:
-        nb.cells.append(prose_eval.prose_cell())
-    return nb, with_prose
+    return execute_chapters
+
+
+def book_notebook(path: Path):
+    """The chapter as myst-nb keys it in jupyter-cache (see book/_ext/execute_chapters.py)."""
+    return _execute_chapters().book_notebook(path)
 
 
 def _run_extra_cell(kernel, source: str, timeout: float = 120) -> str:
@@ -172,18 +158,6 @@ def replay(nb, executed: list[str], recorded: list[dict]):
     return nb
 
 
-@contextmanager
-def _locked(folder: Path):
-    """One writer at a time (two pytest-xdist workers may finish chapters together)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def cache_executed(path: Path, kernel, cache_path: Path = SMOKE_CACHE) -> None:
     """Put chapter ``path``, just run by nbval in ``kernel``, into the jupyter-cache at ``cache_path``."""
     from jupyter_cache import get_cache
@@ -194,7 +168,7 @@ def cache_executed(path: Path, kernel, cache_path: Path = SMOKE_CACHE) -> None:
     if with_prose:
         executed.append(_run_extra_cell(kernel, nb.cells[-1].source))
     nb = replay(nb, executed, kernel.__dict__.get("_recorded", []))
-    with _locked(cache_path):
+    with _execute_chapters().locked(cache_path):
         cache = get_cache(str(cache_path))
         cache.cache_notebook_bundle(CacheBundleIn(nb, str(path.resolve()), data={"executed_by": "nbval"}),
                                     check_validity=False, overwrite=True)

@@ -89,3 +89,28 @@ def test_nbval_puts_a_passing_notebook_into_the_cache_as_myst_nb_would_and_skips
     assert shown[1] == [] and "43" in shown[2][0][3]                 # ";" hides a result, the next cell's shows
     assert "second" in shown[3][0][3] and [o[2] for o in shown[4]] == ["kept\n"]
     assert "42" in shown[-1][0][3]                                   # the prose cell's values, for {eval}
+
+
+def test_make_books_parallel_run_stores_a_notebook_once_under_myst_nbs_key_and_leaves_a_failing_one(tmp_path):
+    """book/_ext/execute_chapters.py (``make book`` runs it before the build): the same key as above,
+    a second run finds the notebook cached instead of running it, a failing notebook is not stored."""
+    from jupyter_cache import get_cache
+
+    from nbval_book_cache import _execute_chapters
+
+    chapters = _execute_chapters()
+    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
+    nbformat.write(_notebook(CELLS[:3]), good)
+    nbformat.write(_notebook(["x = 1", "raise ValueError('a failing cell')"]), bad)
+    cache = tmp_path / "cache"
+    name, seconds, what = chapters.execute_one(good, cache)
+    assert (name, what) == ("good.ipynb", "executed") and seconds > 0
+    assert chapters.execute_one(good, cache)[1:] == (None, "cached already")
+    assert chapters.execute_one(bad, cache)[2].startswith("failed (")
+    store = get_cache(str(cache))
+    with pytest.raises(KeyError):
+        store.match_cache_notebook(book_notebook(bad)[0])
+    record = store.match_cache_notebook(book_notebook(good)[0])
+    assert record.data["execution_seconds"] == seconds
+    shown = _outputs(store.get_cache_bundle(record.pk).nb)
+    assert "43" in shown[2][0][3] and "42" in shown[-1][0][3]       # the cells' and the prose cell's values

@@ -40,6 +40,32 @@ def test_every_card_records_the_weights_sha256(name):
     assert weights_sha256(model) == card["weights_sha256"] == model.weights_sha256
 
 
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_card_says_which_commit_and_date_its_weights_come_from(name):
+    """A card written by the run records the run's commit and date; one written before cards did
+    names the first commit that shipped these weights, which must exist and carry them."""
+    import re
+    import subprocess
+
+    kind, config = name.rsplit("_", 1)
+    card = pretrained.card(kind, config)
+    assert card["command"].startswith("audiogen train"), f"{name}.json: no training command"
+    if card.get("git_commit"):
+        assert re.fullmatch(r"[0-9a-f]{40}", card["git_commit"]) and card.get("date"), name
+        return
+    shipped = card.get("shipped_in") or {}
+    assert re.fullmatch(r"[0-9a-f]{40}", shipped.get("git_commit") or "") and shipped.get("date"), (
+        f"{name}.json records neither the run's commit and date nor the commit that shipped it: "
+        f"retrain and ship it with its card's command")
+    if not (pretrained.HERE.parents[1] / ".git").exists():
+        pytest.skip("not a git checkout: the shipping commit cannot be looked up")
+    old = subprocess.run(["git", "show", f"{shipped['git_commit']}:audiogen_lib/pretrained/{name}.json"],
+                         cwd=pretrained.HERE, capture_output=True, text=True)
+    assert old.returncode == 0, f"{name}.json: commit {shipped['git_commit']} has no such card ({old.stderr})"
+    assert json.loads(old.stdout)["weights_sha256"] == card["weights_sha256"], (
+        f"{name}.json: the commit it names shipped other weights")
+
+
 def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path, monkeypatch):
     """A shipped file swapped or altered after its card was written: loading names both."""
     name = SHIPPED[0]
