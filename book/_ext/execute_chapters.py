@@ -140,10 +140,10 @@ def expected_seconds(paths: list[Path]) -> dict[str, float]:
     record = ROOT / "results" / "chapter_times.json"
     if record.exists():
         data = json.loads(record.read_text(encoding="utf8"))
-        for row in data.get("chapters", []):
-            name, seconds = row.get("notebook"), row.get("seconds")
-            if name and isinstance(seconds, (int, float)):
-                times[Path(name).name] = float(seconds)
+        for doc, row in data.get("chapters", {}).items():  # book/_ext/chapter_times.py writes it
+            seconds = row.get("execution_seconds")
+            if isinstance(seconds, (int, float)):
+                times[Path(doc).name + ".ipynb"] = float(seconds)
     return {p.name: times.get(p.name, 0.0) for p in paths}
 
 
