@@ -77,8 +77,10 @@ def read_cache(cache: Path) -> dict[str, dict]:
         con.close()
     records = {}
     for hashkey, uri, data, created in rows:  # later rows replace earlier ones
-        seconds = json.loads(data or "{}").get("execution_seconds")
-        records[uri] = {"hashkey": hashkey, "execution_seconds": seconds,
+        data = json.loads(data or "{}")
+        records[uri] = {"hashkey": hashkey, "execution_seconds": data.get("execution_seconds"),
+                        # execute_chapters.py runs several at once; myst-nb runs one
+                        "notebooks_at_once": data.get("notebooks_at_once", 1),
                         "executed_at": created}
     return records
 
@@ -184,6 +186,7 @@ def collect(cache: Path = DEFAULT_CACHE, command: str = "") -> dict:
         roots.add(path.parent.parent)
         chapters[f"notebooks/{path.stem}"] = {
             "execution_seconds": round(rec["execution_seconds"], 1),
+            "notebooks_at_once": rec["notebooks_at_once"],
             "executed_at": rec["executed_at"], **counts}
     if not chapters:
         raise ValueError(f"{cache}: the cache holds no executed chapter (notebooks/*.ipynb)")

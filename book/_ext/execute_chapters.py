@@ -113,8 +113,9 @@ def _cached(cache_path: Path, nb) -> float | None:
     return float(record.data.get("execution_seconds") or 0.0)
 
 
-def execute_one(path: Path, cache_path: Path) -> tuple[str, float | None, str]:
-    """Run one notebook and store it; returns (name, seconds or None, what happened)."""
+def execute_one(path: Path, cache_path: Path, jobs: int = 1) -> tuple[str, float | None, str]:
+    """Run one notebook and store it, with ``jobs`` notebooks running at once; returns
+    (name, seconds or None, what happened)."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from jupyter_cache.executors.utils import single_nb_execution
@@ -129,7 +130,7 @@ def execute_one(path: Path, cache_path: Path) -> tuple[str, float | None, str]:
         return path.name, result.time, f"failed ({type(result.err).__name__}); the build will rerun it"
     with locked(cache_path):
         get_cache(str(cache_path)).cache_notebook_bundle(
-            CacheBundleIn(nb, str(path.resolve()), data={"execution_seconds": result.time}),
+            CacheBundleIn(nb, str(path.resolve()), data={"execution_seconds": result.time, "notebooks_at_once": jobs}),
             check_validity=False, overwrite=True)
     return path.name, result.time, "executed"
 
@@ -162,7 +163,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     failed = 0
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(execute_one, p, cache_path) for p in paths]
+        futures = [pool.submit(execute_one, p, cache_path, args.jobs) for p in paths]
         for future in as_completed(futures):
             name, seconds, what = future.result()
             failed += what.startswith("failed")
