@@ -504,3 +504,39 @@ def test_vaes_are_compared_with_pca_clip_by_clip():
         mean = out["rows"]["vae"]["digit_accuracy" if metric == "digit_correct" else metric]
         assert mean == pytest.approx(np.nanmean(out["per_clip"]["vae"][metric]))
         assert out["goals"]["vae"][metric] == (mean >= goal)
+
+
+def test_judge_reconstructions_asks_both_judges_and_holds_only_by_both():
+    from types import SimpleNamespace
+
+    from audiogen_lib.experiments import judge_reconstructions
+    from audiogen_lib.judges import Judge
+
+    digits = np.array([0, 1, 2, 3] * 10)
+    test = SimpleNamespace(digits=digits, config=get_config("paper"))
+    right = lambda y: np.eye(10)[digits]  # noqa: E731
+    wrong = lambda y: np.eye(10)[(digits + 1) % 10]  # noqa: E731
+    judges = {"cnn": Judge("cnn", "a", 8000, right, right, ""), "mfcc": Judge("mfcc", "b", 8000, wrong, wrong, "")}
+    out = judge_reconstructions({"x": np.zeros((40, 10))}, test, judges=judges)
+    row = out["conditions"]["x"]
+    assert row["by_judge"]["cnn"]["status"] == "met" and row["by_judge"]["mfcc"]["status"] == "missed"
+    assert row["both"] == "missed"
+    judges["mfcc"] = judges["cnn"]
+    assert judge_reconstructions({"x": np.zeros((40, 10))}, test, judges=judges)["conditions"]["x"]["both"] == "met"
+
+
+def test_the_listening_file_is_read_with_its_provenance_and_refused_when_missing(tmp_path, monkeypatch):
+    from audiogen_lib.experiments import results as res
+
+    monkeypatch.setattr(res, "_RESULTS", tmp_path)
+    with pytest.raises(AudiogenError, match="audiogen listen"):
+        res.read_listening("paper")
+    (tmp_path / "listening_paper.json").write_text(json.dumps({"provenance": {"command": "audiogen listen"}}))
+    assert res.read_listening("paper")["provenance"]["command"] == "audiogen listen"
+
+
+def test_the_listen_command_is_in_the_parser():
+    from audiogen_lib.cli import build_parser
+
+    args = build_parser().parse_args(["listen", "--config", "paper", "--out", "x.json"])
+    assert args.func.__name__ == "_cmd_listen" and args.out == "x.json"

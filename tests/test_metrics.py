@@ -266,3 +266,25 @@ def test_inception_score_of_unsure_sounds_is_the_closed_form():
         assert inception_score(probs) == pytest.approx(2 * a ** a * (1 - a) ** (1 - a), rel=1e-6)
     same = np.tile(np.r_[0.91, np.full(9, 0.01)], (25, 1))
     assert inception_score(same) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_snr_is_zero_for_silence_inf_for_a_copy_and_blind_to_nothing(rng):
+    from audiogen_lib.metrics import snr
+
+    y = rng.standard_normal((3, 800))
+    assert np.allclose(snr(y, np.zeros_like(y), sr=8000), 0.0)
+    assert np.isinf(snr(y[0], y[0], sr=8000))
+    # half the amplitude wrong: 20 log10 2 = 6.02 dB
+    assert np.allclose(snr(y, 0.5 * y, sr=8000), 20 * np.log10(2))
+    # a sign flip, inaudible, scores worse than silence
+    assert np.all(snr(y, -y, sr=8000) < 0)
+
+
+def test_snr_with_lengths_ignores_the_padding(rng):
+    from audiogen_lib.metrics import snr
+
+    y, e = rng.standard_normal((2, 800)), rng.standard_normal((2, 800))
+    padded = np.where(np.arange(800) < 400, y + 0.1 * e, 9.0)
+    lengths = np.array([400, 400])
+    assert np.allclose(snr(y, padded, sr=8000, lengths=lengths),
+                       snr(y[:, :400], padded[:, :400], sr=8000))

@@ -3,6 +3,7 @@
     audiogen data                 locate (or download) and verify FSDD, build the feature caches
     audiogen train vae|unet|classifier [--config paper] [--preset fast] [--profile paper] [--ship]
     audiogen reproduce [--profile smoke|book|paper] [--config paper] [--out results] [--seeds N] [--retrain]
+    audiogen listen [--config paper] [--profile book] [--out results/listening_<config>.json]
     audiogen bench [--seconds 300] [--config paper]
     audiogen reconstruct FILE.wav [--model unet|unet_noskip|vae|all] [--config paper|native8k] --out DIR
     audiogen phase [--config paper|native8k] [--split validation|test] [--n N] [--out results/phase_<config>_<split>.json]
@@ -20,7 +21,8 @@ import argparse
 import sys
 
 from ..errors import AudiogenError
-from .commands_data import _cmd_bench, _cmd_data, _cmd_reconstruct, _cmd_reproduce, _cmd_train, _cmd_train_ldm
+from .commands_data import (_cmd_bench, _cmd_data, _cmd_listen, _cmd_reconstruct, _cmd_reproduce, _cmd_train,
+                            _cmd_train_ldm)
 from .commands_generate import _cmd_choose_generator, _cmd_generate, _cmd_generate_ldm, _cmd_sweep
 from .commands_phase import (_PHASE_MODELS, _PHASE_MOMENTA, _PHASE_RANDOM_STOPS, _PHASE_STOPS,  # noqa: F401
                              _PHASE_TOLS, _cmd_phase, _phase_pesq, _phase_provenance, _phase_row, _phase_test,
@@ -72,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrain", action="store_true",
                    help="train again even where the same code, data, profile and seed trained a model before")
     p.set_defaults(func=_cmd_reproduce)
+
+    p = sub.add_parser("listen", help="the listening experiment of chapter 9 on the test split, to one JSON file")
+    p.add_argument("--config", default="paper", choices=["paper", "native8k"], help="feature config (default: paper)")
+    p.add_argument("--profile", default=None, help="smoke, book or paper (default: $AUDIOGEN_PROFILE, else book)")
+    p.add_argument("--out", default=None, help="JSON file (default: results/listening_<config>.json)")
+    p.set_defaults(func=_cmd_listen)
 
     p = sub.add_parser("bench", help="speed of the paper and fast presets, and RMSE after equal training time")
     p.add_argument("--seconds", type=float, default=300.0, help="training budget per model and preset")

@@ -81,6 +81,36 @@ def _cmd_reproduce(args) -> None:
     print(f"results written to {rep.out_dir}/ (results.md, results.json, wav/, figures/) in {rep.seconds:.0f} s")
 
 
+def _cmd_listen(args) -> None:
+    import json
+    import time
+
+    from ..config import get_config, get_profile
+    from ..experiments import get_models, listen, listening_file
+    from ..features import load_features
+    from ..files import atomic_write
+    from ..generation import provenance
+    from ..report import verdict_table
+
+    out = args.out or str(listening_file(args.config))
+    profile, config = get_profile(args.profile), get_config(args.config)
+    command = _command_line("listen", [("--config", config.name), ("--profile", profile.name), ("--out", args.out)])
+    started, start = provenance(command), time.perf_counter()
+    train = load_features("train", config=config).subset(profile.n_train)
+    test = load_features("test", config=config).subset(profile.n_test)
+    models = get_models(config, profile=profile)
+    results = listen(train, test, models, n_iter=profile.n_iter)
+    results["profile"] = profile.name
+    started.update(splits={"models trained on": "train (takes 10-49)", "chosen on": "validation (takes 5-9)",
+                           "scored on": f"test (takes 0-4): {len(test)} clips"},
+                   seconds=round(time.perf_counter() - start, 1))
+    results["provenance"] = started
+    with atomic_write(out) as f:
+        json.dump(results, f, indent=1)
+    print(verdict_table(results))
+    print(f"written to {out} in {started['seconds']:.0f} s")
+
+
 def _cmd_bench(args) -> None:
     from ..bench import run
 

@@ -15,14 +15,15 @@ By module; each module's docstring says what each name is.
 
 study_models    MODEL_NAMES, get_models, reconstruct, pca_reconstruct
 audio           phase_method, images_to_audio, score_audio, summary_key, reference_audio
-reconstruction  (a) and (d): experiment_reconstruction, vae_images, experiment_vae_reconstruction
+reconstruction  (a) and (d): experiment_reconstruction, vae_images, experiment_vae_reconstruction,
+                judge_reconstructions
 robustness      (b): READINGS, perturb_db, perturb_features, experiment_robustness
 convergence     (c): PLATEAU_FRACTION, epochs_to_plateau, is_censored, experiment_convergence, convergence_verdict
 generation      generation_db_range, latent_statistics, decode_to_audio, interpolate, experiment_generation
 claims          CLAIMS, GENERATION_IS_THRESHOLD, EQUIVALENCE_MARGIN_PESQ, comparisons, claim_estimates, verdicts,
                 clip_speakers, speaker_check
 cache           result_key, cached
-results         measure, seed_summary
+results         measure, seed_summary, listening_file, read_listening, listen
 
 Everything here returns data (dicts of numbers and arrays); the labels, tables and files
 are :mod:`audiogen_lib.report`'s. ``audiogen_lib.report.reproduce`` runs everything and
@@ -42,8 +43,8 @@ from .convergence import (ABOUT, PLATEAU_FRACTION, STUDY_EPOCHS, chosen_on, conv
 from .generation import (decode_to_audio, experiment_generation, generation_db_range, interpolate,
                          latent_statistics)
 from .reconstruction import (RECONSTRUCTION_GOALS, experiment_reconstruction, experiment_vae_reconstruction,
-                             vae_images)
-from .results import measure, seed_summary
+                             judge_reconstructions, vae_images)
+from .results import listen, listening_file, measure, read_listening, seed_summary
 from .robustness import READINGS, experiment_robustness, perturb_db, perturb_features
 from .study_models import (MODEL_NAMES, PCA_COMPONENTS, _model_record, _shipped_is_this_run, _trained_dir,
                            get_models, pca_reconstruct, reconstruct)

@@ -7,6 +7,7 @@ experiment_reconstruction       every score for the references and each model's 
 RECONSTRUCTION_GOALS            what a generative VAE's reconstruction should keep (PESQ-NB, digit accuracy)
 vae_images                      any VAE's reconstruction from mu (a conditional one told each clip's digit)
 experiment_vae_reconstruction   VAEs against PCA: PESQ-NB and digit accuracy, paired intervals, the goals
+judge_reconstructions           the digit each judge (CNN, MFCC) hears in every condition's sounds, and the goal by both
 
 Notebook: notebooks/09_listening_experiments.ipynb
 """
@@ -95,3 +96,34 @@ def experiment_vae_reconstruction(test: FeatureSet, vaes: dict, classifier, *, t
                     for metric, goal in RECONSTRUCTION_GOALS.items()} for name in vaes}
     return {"rows": rows, "per_clip": per_clip, "differences": differences, "goals": goals,
             "goal_values": RECONSTRUCTION_GOALS, "pca_components": PCA_COMPONENTS, "phase_method": phase_method()}
+
+
+def judge_reconstructions(audio: dict, test: FeatureSet, *, judges: dict | None = None,
+                          goal: float = RECONSTRUCTION_GOALS["digit_correct"]) -> dict:
+    """The digit accuracy of every condition's sounds by each judge, and whether the word survives by both.
+
+    ``audio``: ``{condition: waveforms}`` (one per test clip, as
+    :func:`experiment_reconstruction` returns them); ``judges``: ``judges.load_judges``
+    for the test split's config by default (the CNN on images, MFCC statistics of the
+    waveform). Returns ``{condition: {"by_judge": {judge: {"accuracy": interval dict,
+    "status": "met"|"missed"|"undecided"}}, "both": status}}`` plus ``"goal"``: a condition
+    keeps the word when each judge's 95% interval lies at or above ``goal``
+    (:func:`audiogen_lib.stats.goal_status`), and only then by both
+    (:func:`audiogen_lib.judges.both_hold`). Per-clip hits are under ``"per_clip"``.
+    """
+    from ..judges import both_hold, load_judges
+    from ..stats import bootstrap_mean, goal_status
+
+    judges = judges or load_judges(test.config.name)
+    out = {"goal": goal, "judges": {k: j.kind for k, j in judges.items()}, "conditions": {}, "per_clip": {}}
+    for name, y in audio.items():
+        by_judge, hits = {}, {}
+        for key, judge in judges.items():
+            hit = (judge.probabilities(np.asarray(y)).argmax(-1) == test.digits).astype(float)
+            ci = bootstrap_mean(hit).to_dict()
+            by_judge[key] = {"accuracy": ci, "status": goal_status(ci, goal)}
+            hits[key] = hit.tolist()
+        out["conditions"][name] = {"by_judge": by_judge,
+                                   "both": both_hold({k: v["status"] for k, v in by_judge.items()})}
+        out["per_clip"][name] = hits
+    return out

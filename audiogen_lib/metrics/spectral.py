@@ -6,9 +6,10 @@ rmse                   root mean square error between normalised spectrograms (t
 spectral_convergence   ||S - |STFT(y)|||_F / ||S||_F per clip: how well a waveform realises a magnitude
 log_spectral_distance  dB distance between magnitudes per clip, frames averaged, bins up to 4 kHz
 lsd_from_audio         :func:`log_spectral_distance` of two waveform batches' STFT magnitudes
+snr                    signal-to-noise ratio of waveforms in dB, per clip: blind to what the ear ignores (the phase)
 
 Notebook: notebooks/04_griffin_lim.ipynb (spectral convergence),
-notebooks/09_listening_experiments.ipynb (LSD)
+notebooks/09_listening_experiments.ipynb (LSD, SNR)
 """
 
 from __future__ import annotations
@@ -104,4 +105,25 @@ def lsd_from_audio(y_ref, y_est, *, config: FeatureConfig | str, fmax: float = 4
     per_frame = _lsd_frames(mag(y_ref), mag(y_est), config=config, fmax=fmax, amin=amin)
     n_frames = np.minimum(-(-n // config.hop_length), per_frame.shape[-1])  # frames centred before the end
     out = np.array([f[:k].mean() for f, k in zip(per_frame, n_frames)])
+    return out[0] if single else out
+
+
+def snr(y_ref, y_est, *, sr: int, lengths=None) -> np.ndarray:
+    """Signal-to-noise ratio in dB of waveforms ``y_est`` against ``y_ref``, one value per clip.
+
+    ``10 log10(sum y_ref**2 / sum (y_ref - y_est)**2)`` over each clip's first ``lengths``
+    samples (all of them without ``lengths``). It compares samples, so it hears a change of
+    phase as loudly as a change of what is said: a sound rebuilt from its magnitude alone can
+    be near perfect to the ear and still score about 0 dB or less. ``y_est = 0`` scores 0 dB;
+    an identical estimate +inf.
+
+    Notebook: notebooks/09_listening_experiments.ipynb
+    """
+    single = np.ndim(y_ref) == 1
+    y_ref, y_est, n = _clips(y_ref, y_est, sr=sr, lengths=lengths)
+    keep = np.arange(y_ref.shape[-1]) < n[:, None]
+    signal = np.sum(np.where(keep, y_ref, 0.0) ** 2, axis=-1)
+    noise = np.sum(np.where(keep, y_ref - y_est, 0.0) ** 2, axis=-1)
+    with np.errstate(divide="ignore"):
+        out = 10 * np.log10(signal / noise)
     return out[0] if single else out
