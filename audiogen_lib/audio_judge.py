@@ -29,7 +29,7 @@ ship_audio_judge     write a judge's ``.npz`` and card into ``pretrained/``; ``j
 
 Run ``python -m audiogen_lib.audio_judge --target digit --ship`` (or ``--target speaker``).
 
-Notebook: notebooks/10_generation.ipynb
+Notebook: notebooks/08_judges.ipynb, notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations

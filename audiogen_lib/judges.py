@@ -17,7 +17,7 @@ judge_sounds     accuracy (if digits were asked for), histogram, inception score
 kid              the KID of two embeddings as a dict with its interval
 both_hold        a goal holds only when it holds by every judge
 
-Notebook: notebooks/12_latent_diffusion.ipynb
+Notebook: notebooks/08_judges.ipynb, notebooks/12_latent_diffusion.ipynb
 """
 
 from __future__ import annotations

@@ -247,6 +247,26 @@ def test_verdicts_by_judges_holds_only_when_every_judge_agrees(rng):
         experiments.verdicts_by_judges({})
 
 
+def test_a_generation_claim_holds_only_when_it_holds_by_both_judges(rng):
+    """The generation rows of two judges: the claim holds by one, not by the other, so it is open."""
+    from audiogen_lib.experiments.claims import PRIOR, REAL, with_judges
+
+    def rows(prior_is):
+        ci = lambda v: {"estimate": v, "low": v - 0.3, "high": v + 0.3, "n": 300, "method": "", "level": 0.95}  # noqa: E731
+        return {PRIOR: {"inception_score_ci": ci(prior_is)}, REAL: {"inception_score_ci": ci(9.0)}}
+
+    results = fake_results(rng)
+    judged = {v["id"]: v for v in with_judges(results, {"cnn": rows(9.0), "mfcc": rows(4.0)})["verdicts"]}
+    gen = judged["generation"]
+    assert gen["by_judge"] == {"cnn": "holds", "mfcc": "does not hold"} and gen["verdict"] == "inconclusive"
+    assert set(gen["interval_by_judge"]) == {"cnn", "mfcc"} and "mfcc judge:" in gen["evidence"]
+    assert judged["reconstruction"]["verdict"] == by_claim(results)["reconstruction"]["verdict"]
+    assert "interval_by_judge" not in judged["reconstruction"]          # no judge enters it
+    both = {v["id"]: v for v in with_judges(results, {"cnn": rows(9.0), "mfcc": rows(9.0)})["verdicts"]}
+    assert both["generation"]["verdict"] == "holds"
+    assert "by_judge" not in results["generation"]                     # the results given are left as they were
+
+
 def test_with_several_seeds_training_claims_use_the_spread_over_seeds(rng):
     results = fake_results(rng)
     results["seeds"] = [{"seed": s, "estimates": {"reconstruction": r, "robustness": 0.03, "convergence": c,

@@ -7,8 +7,10 @@ comparisons             paired differences between conditions, per metric, with 
 claim_estimates, verdicts   each claim's paired difference and the rule's verdict on it
 clip_speakers           the speaker of each test clip of a results file, in the order of its per-clip lists
 speaker_check           each claim's interval and verdict again, resampling speakers (a sensitivity check)
-verdicts_by_judges      (the hook for a second judge) combines the verdicts of several judges (a claim about
-                        sound holds only when it holds by each)
+verdicts_by_judges      combines the verdicts of several judges (a claim about sound holds only when it holds
+                        by each)
+generation_by_judges    the generation claim's sounds (the prior samples) and the real test audio, by each judge
+with_judges             results whose verdicts are those of both judges (:func:`verdicts` reads ``by_judge``)
 
 What the intervals cover: the bootstrap over test clips is about new recordings of the ten
 digits by *these six speakers*; the spread over training seeds about new trainings on the
@@ -196,7 +198,11 @@ def _read(interval: Interval | None, claimed: str) -> str:
 
 
 def verdicts(results: dict) -> list[dict]:
-    """The rule applied to each claim in :data:`CLAIMS`.
+    """The rule applied to each claim in :data:`CLAIMS`; by every judge where the results hold several.
+
+    Where ``results["generation"]["by_judge"]`` gives the generation rows of several judges
+    (:func:`generation_by_judges`), each judge's verdicts are computed and combined by
+    :func:`verdicts_by_judges`: a claim about generated sound holds only when it holds by each.
 
     A claim of a difference *holds* when the 95% interval of its paired difference lies on
     the claimed side of zero, *does not hold* when it lies on the other side, and is
@@ -210,6 +216,11 @@ def verdicts(results: dict) -> list[dict]:
     interval over seeds of each seed's estimate; otherwise it is the bootstrap over the test
     clips (or generated sounds) of the one set of models.
     """
+    by_judge = (results.get("generation") or {}).get("by_judge")
+    if by_judge:
+        return verdicts_by_judges({
+            name: verdicts({**results, "generation": {**results["generation"], "rows": rows, "by_judge": None}})
+            for name, rows in by_judge.items()})
     own = claim_estimates(results)
     seeds = results.get("seeds") or []
     out = []
@@ -280,23 +291,111 @@ LEVEL_DIFF = 0.95
 
 
 def verdicts_by_judges(verdicts_per_judge: dict[str, list[dict]]) -> list[dict]:
-    """HOOK for a second judge: ``{judge name: verdicts(...) measured with that judge}`` -> one list.
+    """``{judge name: verdicts(...) measured with that judge}`` -> one list of verdicts.
 
     A claim about reconstructed or generated sound holds only when it holds by every judge; it
     does not hold when it does not hold by every judge; otherwise the judges disagree and it is
     inconclusive. Claims that no judge enters (PESQ, RMSE, epochs) get the same verdict from every
-    list; each row keeps ``by_judge`` so that a table can show them all.
+    list; each row keeps ``by_judge`` (the verdicts) and, where the judges' evidence differs,
+    ``interval_by_judge`` and the evidence of each, so that a table can show them all.
     """
     names = list(verdicts_per_judge)
     if not names:
         from ..errors import AudiogenError
 
         raise AudiogenError("verdicts_by_judges needs the verdicts of at least one judge")
-    rows = {v["id"]: dict(v, by_judge={}) for v in verdicts_per_judge[names[0]]}
+    rows = {v["id"]: dict(v, by_judge={}, interval_by_judge={}, evidence_by_judge={})
+            for v in verdicts_per_judge[names[0]]}
     for name in names:
         for v in verdicts_per_judge[name]:
             rows[v["id"]]["by_judge"][name] = v["verdict"]
+            rows[v["id"]]["interval_by_judge"][name] = v["interval"]
+            rows[v["id"]]["evidence_by_judge"][name] = v["evidence"]
     for row in rows.values():
         words = set(row["by_judge"].values())
         row["verdict"] = words.pop() if len(words) == 1 else "inconclusive"
+        if len(set(row["evidence_by_judge"].values())) > 1:
+            row["evidence"] = "; ".join(f"{name} judge: {e}" for name, e in row["evidence_by_judge"].items())
+            row["basis"] = f"{row['basis']}, by each judge"
+        else:  # no judge enters this claim: one interval, one evidence
+            row.pop("interval_by_judge"), row.pop("evidence_by_judge")
     return list(rows.values())
+
+
+PRIOR, REAL = "prior N(0, I)", "real test audio"
+
+
+def generation_by_judges(vae, train, test, judges: dict, *, n_samples: int, n_iter: int, seed: int = 0) -> dict:
+    """The generation claim's evidence by every judge: ``{judge name: {PRIOR: row, REAL: row}}``.
+
+    The prior samples are those of :func:`audiogen_lib.experiments.experiment_generation` with the
+    same ``seed`` (its first draw, decoded in the same chunks with the same seeds), so the CNN's
+    rows here equal its rows there; ``judges`` is :func:`audiogen_lib.judges.load_judges` (or any
+    ``{name: judge}`` with ``probabilities(y)``). Each row is what that experiment records: the
+    inception score with its interval, the histogram and the mean confidence.
+    """
+    from .audio import CHUNK
+    from .generation import _judge, decode_to_audio, generation_db_range
+
+    config = test.config
+    z = np.random.default_rng(seed).standard_normal((n_samples, vae.latent_dim)).astype(np.float32)
+    db_range = generation_db_range(vae, config=config, train=train)["db_range"]
+    y = np.concatenate([decode_to_audio(vae, z[start:start + CHUNK], config=config, n_iter=n_iter, seed=seed + k,
+                                        db_range=db_range)[1]
+                        for k, start in enumerate(range(0, n_samples, CHUNK))])
+    return {name: {PRIOR: _judge(judge.probabilities(y)), REAL: _judge(judge.probabilities(test.waveforms))}
+            for name, judge in judges.items()}
+
+
+def with_judges(results: dict, by_judge: dict) -> dict:
+    """``results`` with ``generation["by_judge"]`` set to ``by_judge`` (from :func:`generation_by_judges`)
+    and its verdicts those of every judge (:func:`verdicts`)."""
+    out = {**results, "generation": {**results["generation"], "by_judge": by_judge}}
+    out["verdicts"] = verdicts(out)
+    return out
+
+
+def main(argv=None) -> None:
+    """``python -m audiogen_lib.experiments.claims --out FILE [--config paper] [--profile book]``: the
+    generation claim's evidence by both judges (:func:`generation_by_judges`) for the models of the
+    profile, written with its provenance and the weights it was measured on."""
+    import argparse
+    import json
+    import sys
+
+    from ..config import get_config, get_profile
+    from ..features import load_features
+    from ..files import atomic_write
+    from ..generation import provenance
+    from ..judges import load_judges
+    from ..models import weights_sha256
+    from .audio import phase_method
+    from .study_models import get_models
+
+    parser = argparse.ArgumentParser(prog="python -m audiogen_lib.experiments.claims", description=main.__doc__)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--config", default="paper")
+    parser.add_argument("--profile", default="book")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    command = " ".join(["python -m audiogen_lib.experiments.claims", *(sys.argv[1:] if argv is None else argv)])
+    config, profile = get_config(args.config), get_profile(args.profile)
+    train = load_features("train", config=config).subset(profile.n_train)
+    test = load_features("test", config=config).subset(profile.n_test)
+    models = get_models(config.name, profile=profile, seed=args.seed)
+    judges = load_judges(config.name)
+    by_judge = generation_by_judges(models["vae"], train, test, judges, n_samples=len(test), n_iter=profile.n_iter,
+                                    seed=args.seed)
+    out = {"by_judge": by_judge, "n_samples": len(test), "n_iter": profile.n_iter, "seed": args.seed,
+           "phase_method": phase_method(), "config": config.name, "profile": profile.name,
+           "models": {"vae": weights_sha256(models["vae"]), "classifier": weights_sha256(models["classifier"]),
+                      "judges": {name: j.weights_sha256 for name, j in judges.items()}},
+           "provenance": provenance(command)}
+    with atomic_write(args.out) as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    print(json.dumps({name: rows[PRIOR]["inception_score_ci"] for name, rows in by_judge.items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

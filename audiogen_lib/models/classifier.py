@@ -3,7 +3,7 @@
 Trained like the other models (``audiogen train classifier``); used as the judge by
 :mod:`audiogen_lib.classifier`.
 
-Notebook: notebooks/10_generation.ipynb
+Notebook: notebooks/08_judges.ipynb, notebooks/10_generation.ipynb
 """
 
 from __future__ import annotations
