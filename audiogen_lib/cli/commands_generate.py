@@ -32,7 +32,7 @@ def _cmd_generate_ldm(args, command: str) -> None:
 
 
 def _cmd_generate(args) -> None:
-    from ..generation import run_evaluate, run_generate
+    from ..generation import check_evaluate, run_evaluate, run_generate
 
     # The command as it would be typed again, every setting spelled out (defaults included).
     opts = [("--model", args.model), ("--digit", args.digit), ("--n", args.n), ("--sampler", args.sampler),
@@ -52,10 +52,14 @@ def _cmd_generate(args) -> None:
         if args.out or args.digit is not None or args.sampler:
             raise AudiogenError("--evaluate measures every sampler on the test split and writes one JSON file: "
                                 "drop --out, --digit and --sampler")
-        result = run_evaluate(args.evaluate, model=args.model or "vae", n=300 if args.n is None else args.n, seed=args.seed,
-                              config=args.config, profile=args.profile, command=command)
+        from ..judges import load_judges
+
+        n = 300 if args.n is None else args.n
+        check_evaluate(args.evaluate, model=args.model or "vae", n=n)     # before loading the judges
+        result = run_evaluate(args.evaluate, judges=load_judges(args.config), model=args.model or "vae", n=n,
+                              seed=args.seed, config=args.config, profile=args.profile, command=command)
         print(f"chosen on validation: GMM {result['validation']['gmm']['chosen']}, best sampler "
-              f"{result['validation']['best']}; written to {args.evaluate}")
+              f"{result['validation']['best']}; judged by {', '.join(result['judges'])}; written to {args.evaluate}")
         return
     if not args.out:
         raise AudiogenError("say where the sounds go: --out DIR (or --evaluate FILE.json to measure the samplers)")
