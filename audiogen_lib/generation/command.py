@@ -202,12 +202,14 @@ def _phase_method(config) -> dict:
     return {"method": DEFAULT_METHOD, **({"settings": settings(config)} if DEFAULT_METHOD == "pghi+fgla" else {})}
 
 
-def check_evaluate(path: str | os.PathLike, *, model: str, n: int) -> Path:
-    """What :func:`run_evaluate` refuses, checked before any work: the model kind, ``n``, a ``.json`` path."""
+def check_evaluate(path: str | os.PathLike, *, model: str, n: int, n_sets: int = 5) -> Path:
+    """What :func:`run_evaluate` refuses, checked before any work: the model kind, ``n``, ``n_sets``, a ``.json`` path."""
     if model not in MODEL_KINDS:
         raise AudiogenError(f"unknown generative model {model!r}; use one of {MODEL_KINDS}")
     if not (isinstance(n, (int, np.integer)) and n >= N_DIGITS):
         raise AudiogenError(f"--n must be at least {N_DIGITS} sounds per sampler for an inception score, got {n!r}")
+    if not (isinstance(n_sets, (int, np.integer)) and n_sets >= 1):
+        raise AudiogenError(f"--sets must be a whole number of at least 1, got {n_sets!r}")
     path = Path(path)
     if path.suffix != ".json":
         raise AudiogenError(f"--evaluate writes a JSON file; give a path ending in .json, got {path}")
@@ -223,7 +225,7 @@ def run_evaluate(path: str | os.PathLike, *, judges: dict, model: str = "vae", n
     """
     from ..pretrained import load_pretrained
 
-    path = check_evaluate(path, model=model, n=n)
+    path = check_evaluate(path, model=model, n=n, n_sets=n_sets)
     config = get_config(config).name
     vae = load_generator(model, config)
     classifier = load_pretrained("classifier", config)
