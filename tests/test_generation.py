@@ -375,6 +375,10 @@ def test_evaluate_refuses_out_and_a_path_that_is_not_json(tmp_path, capsys):
     assert code == 2 and "drop --out" in err
     code, _, err = run(["generate", "--evaluate", str(tmp_path / "s.txt")], capsys)
     assert code == 2 and "ending in .json" in err
+    code, _, err = run(["generate", "--evaluate", str(tmp_path / "s.json"), "--sets", "0"], capsys)
+    assert code == 2 and "--sets must be a whole number of at least 1, got 0" in err
+    code, _, err = run(["generate", "--model", "vae", "--sets", "2", "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "add --evaluate FILE.json" in err
     assert list(tmp_path.iterdir()) == []
 
 
