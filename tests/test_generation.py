@@ -537,3 +537,14 @@ def test_morphing_the_label_keeps_the_code_and_ends_at_each_digit(tiny_models, m
         generation.morph_digit(vae, z, 1, 7)
     x, wav = generation.decode_audio(vae, z[None])
     assert x.shape[0] == wav.shape[0] == 1
+
+
+def test_the_lowdim_frechet_of_projected_sets_is_the_one_on_the_raw_embeddings(rng):
+    from audiogen_lib.distances import frechet_distance_lowdim
+    from audiogen_lib.generation import judged_scores
+
+    train = rng.standard_normal((400, 30)) * np.linspace(3, 0.1, 30)
+    test, a = rng.standard_normal((60, 30)), 0.5 + 1.3 * rng.standard_normal((50, 30))
+    real = {"test": test, "train": train, "project": judged_scores._projector(train)}
+    assert judged_scores._lowdim(a, real) == pytest.approx(
+        frechet_distance_lowdim(a, test, reference=train, n_components=judged_scores.LOWDIM_COMPONENTS), rel=1e-9)
