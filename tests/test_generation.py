@@ -375,35 +375,124 @@ def test_evaluate_refuses_out_and_a_path_that_is_not_json(tmp_path, capsys):
     assert code == 2 and "drop --out" in err
     code, _, err = run(["generate", "--evaluate", str(tmp_path / "s.txt")], capsys)
     assert code == 2 and "ending in .json" in err
+    code, _, err = run(["generate", "--evaluate", str(tmp_path / "s.json"), "--sets", "0"], capsys)
+    assert code == 2 and "--sets must be a whole number of at least 1, got 0" in err
+    code, _, err = run(["generate", "--model", "vae", "--sets", "2", "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "add --evaluate FILE.json" in err
     assert list(tmp_path.iterdir()) == []
 
 
 
-def test_evaluate_writes_every_sampler_the_references_and_the_provenance(tmp_path):
+@pytest.fixture(scope="module")
+def judges():
+    from audiogen_lib.judges import load_judges
+
+    return load_judges("paper")
+
+
+def test_evaluate_writes_every_sampler_by_both_judges_beside_floors_of_the_same_size(tmp_path, judges):
     path = tmp_path / "sampling.json"
-    result = generation.run_evaluate(path, model="vae", n=20, n_sets=2, profile="smoke",
+    n = 16   # the smoke profile's validation and test splits hold 16 clips: every set below is of 16
+    result = generation.run_evaluate(path, judges=judges, model="vae", n=n, n_sets=2, profile="smoke",
                                      command="audiogen generate --evaluate sampling.json", progress=lambda _: None)
     assert json.loads(path.read_text()) == json.loads(json.dumps(result, default=float))
     prov = result["provenance"]
     assert prov["models"]["vae"]["weights_sha256"] == pretrained.card("vae", "paper")["weights_sha256"]
     assert prov["models"]["classifier"]["weights_sha256"] == pretrained.card("classifier", "paper")["weights_sha256"]
+    assert {k: v["weights_sha256"] for k, v in prov["judges"].items()} == {
+        k: j.weights_sha256 for k, j in judges.items()}
     assert prov["git_commit"] and prov["machine"] and prov["date"] and prov["command"].startswith("audiogen generate")
     assert result["validation"]["best"] in generation.SAMPLERS
-    assert set(result["test"]) == set(generation.SAMPLERS)
-    for row in result["test"].values():
-        assert sum(row["histogram"]) == 20 and len(row["frechet_to_test_per_set"]) == 2
-        # the reported score is the first set's (the one its histogram and interval describe), and the spread over
-        # sets is of the per-set scores
-        iscore = row["inception_score"]
-        assert iscore["estimate"] == pytest.approx(row["inception_score_per_set"][0], rel=1e-9)
-        assert iscore["low"] <= iscore["estimate"] <= iscore["high"]
-        assert row["inception_score_over_sets"]["estimate"] == pytest.approx(np.mean(row["inception_score_per_set"]))
-        assert row["frechet_to_test"]["low"] <= row["frechet_to_test"]["estimate"] <= row["frechet_to_test"]["high"]
+    assert result["set_size"] == n and result["splits"]["test"] == 16
+    assert set(result["judges"]) == {"cnn", "mfcc"}
+    for name, judged in result["judges"].items():
+        assert set(judged["test"]) == set(generation.SAMPLERS)
+        for kind, row in judged["test"].items():
+            assert sum(row["histogram"]) == row["n"] == n
+            # the first set's numbers are the first entries of the per-set lists, and the spread is over those
+            assert row["inception_score"]["estimate"] == pytest.approx(row["inception_score_per_set"][0], rel=1e-9)
+            assert row["kid"]["estimate"] == row["kid_per_set"][0] and row["frechet_lowdim"] == row[
+                "frechet_lowdim_per_set"][0]
+            assert row["kid_over_sets"]["estimate"] == pytest.approx(np.mean(row["kid_per_set"]))
+            # every generated set and every floor is measured against the same real test clips by the same estimator
+            assert (row["kid"]["n_a"], row["kid"]["n_b"], row["kid"]["method"]) == (n, 16, "jackknife")
+        floors = judged["floors"]
+        for floor in ("validation", "train_subsets", "phase_only"):
+            assert (floors[floor]["kid"]["n_b"], floors[floor]["kid"]["method"]) == (16, "jackknife")
+        assert floors["validation"]["kid"]["n_a"] == floors["train_subsets"]["kid"]["n_a"] == n
+        sub = floors["train_subsets"]
+        assert len(sub["kid_per_set"]) >= 2 and sub["kid"]["estimate"] == sub["kid_per_set"][0]
+        assert sum(judged["real_test"]["histogram"]) == 16
+        diff = judged["differences"]["gmm minus prior"]["kid"]
+        assert diff["estimate"] == pytest.approx(np.mean(judged["test"]["gmm"]["kid_per_set"])
+                                                 - np.mean(judged["test"]["prior"]["kid_per_set"]))
+    # the CNN judge heard the very sounds the classifier labelled: the same histogram as the legacy row
+    for kind, row in result["test"].items():
+        assert result["judges"]["cnn"]["test"][kind]["histogram"] == row["histogram"]
+        assert row["inception_score"]["estimate"] == pytest.approx(row["inception_score_per_set"][0], rel=1e-9)
+        assert len(row["frechet_to_test_per_set"]) == 2
     assert set(result["frechet_floors"]) == {"validation", "train_subsets", "train_all", "phase_only"}
     diff = result["differences"]["gmm minus prior"]["frechet_to_test"]
     assert diff["estimate"] == pytest.approx(np.mean(result["test"]["gmm"]["frechet_to_test_per_set"])
                                              - np.mean(result["test"]["prior"]["frechet_to_test_per_set"]))
-    assert result["embedding"]["dimensions"] == 4096
+    assert result["embedding"]["dimensions"] == 4096 and "judges" in result["legacy_keys"]
+
+
+def test_real_clips_score_the_floor_and_noise_does_not_and_test_is_read_after_the_choice(monkeypatch, judges, spy):
+    """A "sampler" whose sounds are the real validation clips gets exactly the validation floor (the same estimator,
+    the same sets); one whose sounds are noise is far above it by both judges, and the differences say so."""
+    from audiogen_lib.features import load_features
+    from audiogen_lib.pretrained import load_pretrained
+
+    from audiogen_lib.generation import scoring
+
+    validation = load_features("validation", config="paper").subset(16)
+    chosen = scoring.choose_sampler
+
+    def choose_sampler(*args, **kwargs):
+        try:
+            return chosen(*args, **kwargs)
+        finally:
+            spy.log("choice_end")
+
+    def fake_draw(vae, sampler, n, *, seed, classifier, lo_hi):
+        assert n == len(validation)
+        y = validation.waveforms
+        if sampler.kind == "prior":
+            y = 0.05 * np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)
+        return y, generation._probabilities(classifier, y), None
+
+    monkeypatch.setattr(scoring, "choose_sampler", choose_sampler)
+    monkeypatch.setattr(scoring, "_draw", fake_draw)
+    result = generation.evaluate_samplers(generation.load_generator("vae", "paper"),
+                                          load_pretrained("classifier", "paper"), judges=judges, n_samples=16,
+                                          n_sets=2, n_train=64, n_validation=16, n_test=16,
+                                          grid=generation.SMOKE_GMM_GRID, n_boot=200, progress=lambda _: None)
+    kinds = [kind for kind, *_ in spy.events]
+    assert kinds.index("choice_end") < kinds.index("test_read"), spy.events
+    for name, judged in result["judges"].items():
+        floor = judged["floors"]["validation"]
+        for kind in ("gaussian", "gmm"):
+            row = judged["test"][kind]
+            assert row["kid"] == floor["kid"] and row["frechet_lowdim"] == floor["frechet_lowdim"]
+            assert row["kid_per_set"] == [floor["kid"]["estimate"]] * 2
+        assert judged["differences"]["gmm minus gaussian"]["kid"]["estimate"] == 0.0
+        noise = judged["test"]["prior"]
+        assert noise["kid"]["low"] > floor["kid"]["high"], name
+        assert noise["kid"]["low"] > judged["floors"]["train_subsets"]["kid"]["high"], name
+        assert judged["differences"]["gaussian minus prior"]["kid"]["high"] < 0, name
+
+
+def test_disjoint_subsets_are_disjoint_of_the_size_asked_with_the_digits_balanced():
+    digits = np.repeat(np.arange(10), [7, 9, 6, 8, 6, 7, 9, 6, 8, 10])
+    subsets = generation._disjoint_subsets(digits, 16, seed=3)
+    # 16 = one of each digit and one more of the first six: 2 of digit 0..5 -> 6 clips of digit 2 give three sets
+    assert len(subsets) == 3
+    assert all(len(s) == 16 for s in subsets)
+    assert len(np.unique(np.concatenate(subsets))) == 48
+    for s in subsets:
+        assert np.bincount(digits[s], minlength=10).tolist() == [2] * 6 + [1] * 4
+    assert [s.tolist() for s in generation._disjoint_subsets(digits, 16, seed=3)] == [s.tolist() for s in subsets]
 
 
 def test_the_digit_chooser_shows_every_digit_then_makes_the_one_chosen(tiny_models, classifier, monkeypatch):
@@ -448,3 +537,14 @@ def test_morphing_the_label_keeps_the_code_and_ends_at_each_digit(tiny_models, m
         generation.morph_digit(vae, z, 1, 7)
     x, wav = generation.decode_audio(vae, z[None])
     assert x.shape[0] == wav.shape[0] == 1
+
+
+def test_the_lowdim_frechet_of_projected_sets_is_the_one_on_the_raw_embeddings(rng):
+    from audiogen_lib.distances import frechet_distance_lowdim
+    from audiogen_lib.generation import judged_scores
+
+    train = rng.standard_normal((400, 30)) * np.linspace(3, 0.1, 30)
+    test, a = rng.standard_normal((60, 30)), 0.5 + 1.3 * rng.standard_normal((50, 30))
+    real = {"test": test, "train": train, "project": judged_scores._projector(train)}
+    assert judged_scores._lowdim(a, real) == pytest.approx(
+        frechet_distance_lowdim(a, test, reference=train, n_components=judged_scores.LOWDIM_COMPONENTS), rel=1e-9)

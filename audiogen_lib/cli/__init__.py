@@ -130,8 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=None,
                    help="ldm: classifier-free guidance strength with --digit (default: chosen on validation)")
     p.add_argument("--evaluate", default=None, metavar="FILE.json",
-                   help="instead: choose the GMM on validation, then measure prior, gaussian and gmm on the test split "
-                        "(inception score, histogram, Fréchet distance, with intervals) and write FILE.json")
+                   help="instead: choose the GMM on validation, then judge prior, gaussian and gmm on the test split "
+                        "by both judges, cnn and mfcc (histogram, inception score, KID to the real test audio beside "
+                        "real-versus-real floors, with intervals) and write FILE.json")
+    p.add_argument("--sets", type=int, default=None,
+                   help="with --evaluate: independent sets of --n sounds per sampler (default: 5); each KID's "
+                        "interval comes from one set's sounds, the sets give the differences between samplers")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("sweep", help="the rate-distortion trade-off: one generative VAE per KL weight, on validation")

@@ -32,18 +32,22 @@ def _cmd_generate_ldm(args, command: str) -> None:
 
 
 def _cmd_generate(args) -> None:
-    from ..generation import run_evaluate, run_generate
+    from ..generation import check_evaluate, run_evaluate, run_generate
 
     # The command as it would be typed again, every setting spelled out (defaults included).
     opts = [("--model", args.model), ("--digit", args.digit), ("--n", args.n), ("--sampler", args.sampler),
             ("--seed", args.seed), ("--config", args.config), ("--profile", args.profile), ("--out", args.out),
-            ("--evaluate", args.evaluate), ("--steps", args.steps), ("--guidance", args.guidance)]
+            ("--evaluate", args.evaluate), ("--sets", args.sets), ("--steps", args.steps),
+            ("--guidance", args.guidance)]
     command = _command_line("generate", opts)
     if args.model is None and args.digit is None and not args.evaluate:
         from ..generation import default_model
 
         if default_model(None, args.config) == "ldm":   # the one validation prefers (choose-generator)
             args.model = "ldm"
+    if args.sets is not None and (not args.evaluate or args.model == "ldm"):
+        raise AudiogenError("--sets is the number of sets --evaluate measures per sampler of a VAE: add --evaluate "
+                            "FILE.json (the ldm's evaluation has no sets)")
     if args.model == "ldm":
         return _cmd_generate_ldm(args, command)
     if args.steps is not None or args.guidance is not None:
@@ -52,10 +56,14 @@ def _cmd_generate(args) -> None:
         if args.out or args.digit is not None or args.sampler:
             raise AudiogenError("--evaluate measures every sampler on the test split and writes one JSON file: "
                                 "drop --out, --digit and --sampler")
-        result = run_evaluate(args.evaluate, model=args.model or "vae", n=300 if args.n is None else args.n, seed=args.seed,
-                              config=args.config, profile=args.profile, command=command)
+        from ..judges import load_judges
+
+        n, n_sets = 300 if args.n is None else args.n, 5 if args.sets is None else args.sets
+        check_evaluate(args.evaluate, model=args.model or "vae", n=n, n_sets=n_sets)   # before loading the judges
+        result = run_evaluate(args.evaluate, judges=load_judges(args.config), model=args.model or "vae", n=n,
+                              n_sets=n_sets, seed=args.seed, config=args.config, profile=args.profile, command=command)
         print(f"chosen on validation: GMM {result['validation']['gmm']['chosen']}, best sampler "
-              f"{result['validation']['best']}; written to {args.evaluate}")
+              f"{result['validation']['best']}; judged by {', '.join(result['judges'])}; written to {args.evaluate}")
         return
     if not args.out:
         raise AudiogenError("say where the sounds go: --out DIR (or --evaluate FILE.json to measure the samplers)")

@@ -36,9 +36,10 @@ densities       SAMPLERS, GMM_GRID, gmm_grid_for, LatentDensity, LatentSampler, 
 decoding        encode_means, decode, db_range, decode_audio, morph_digit, generate, Generated
 sampler_choice  choose_sampler, sampler_for (cached per model)
 scoring         classifier_embedding, evaluate_samplers; frechet_distance (from :mod:`audiogen_lib.metrics`)
+judged_scores   LOWDIM_COMPONENTS, judge_set, summarise_sets, real_embeddings, real_reference, floors, differences
 outputs         check_output_folder, write_samples
 command         MODEL_KINDS, load_generator, default_model, validation_choice, model_record, provenance, run_generate,
-                run_evaluate
+                check_evaluate, run_evaluate
 
 ``audiogen generate`` runs :func:`run_generate`; ``audiogen generate --evaluate`` runs :func:`run_evaluate`
 (results/sampling_paper.json: ``audiogen generate --evaluate results/sampling_paper.json --model vae --config
@@ -48,7 +49,7 @@ Notebook: notebooks/10_generation.ipynb
 """
 
 from ..metrics import frechet_distance
-from .command import (MODEL_KINDS, default_model, load_generator, model_record, provenance, run_evaluate,
+from .command import (MODEL_KINDS, check_evaluate, default_model, load_generator, model_record, provenance, run_evaluate,
                       run_generate, shipped_generators, validation_choice)
 from .decoding import (REJECTION_BATCH, REJECTION_MAX_DRAWS_PER_SOUND, Generated, _n_classes, _onehot,
                        _probabilities, db_range, decode, decode_audio, encode_means, generate, morph_digit)
@@ -57,4 +58,5 @@ from .densities import (GMM_GRID, GMM_REG_COVAR, N_DIGITS, SAMPLERS, SMOKE_GMM_G
                         _check_digit, choose_gmm, fit_sampler, n_parameters)
 from .outputs import check_output_folder, write_samples
 from .sampler_choice import _codes, choose_sampler, sampler_for
-from .scoring import _draw, _softmax_layer, classifier_embedding, evaluate_samplers
+from .judged_scores import LOWDIM_COMPONENTS
+from .scoring import _disjoint_subsets, _draw, _softmax_layer, classifier_embedding, evaluate_samplers

@@ -8,6 +8,7 @@ GENERATOR_CANDIDATES, shipped_generators, validation_choice, default_model   the
 model_record          a model's kind, weights_sha256, command and selection split, for an index or results
 provenance            command, date, git commit, machine and data manifest of a measurement
 run_generate          ``audiogen generate``: checks, loading, choice, generation, the folder
+check_evaluate        what run_evaluate refuses, checked before any work
 run_evaluate          ``audiogen generate --evaluate FILE.json``: evaluate_samplers with provenance, to JSON
 
 Notebook: notebooks/10_generation.ipynb
@@ -201,28 +202,42 @@ def _phase_method(config) -> dict:
     return {"method": DEFAULT_METHOD, **({"settings": settings(config)} if DEFAULT_METHOD == "pghi+fgla" else {})}
 
 
-def run_evaluate(path: str | os.PathLike, *, model: str = "vae", n: int = 300, n_sets: int = 5, seed: int = 0,
-                 config: str = "paper", profile=None, command: str = "", progress=print) -> dict:
-    """``audiogen generate --evaluate FILE``: :func:`evaluate_samplers` for a shipped model, with provenance, to JSON."""
-    from ..pretrained import load_pretrained
-
+def check_evaluate(path: str | os.PathLike, *, model: str, n: int, n_sets: int = 5) -> Path:
+    """What :func:`run_evaluate` refuses, checked before any work: the model kind, ``n``, ``n_sets``, a ``.json`` path."""
     if model not in MODEL_KINDS:
         raise AudiogenError(f"unknown generative model {model!r}; use one of {MODEL_KINDS}")
     if not (isinstance(n, (int, np.integer)) and n >= N_DIGITS):
         raise AudiogenError(f"--n must be at least {N_DIGITS} sounds per sampler for an inception score, got {n!r}")
+    if not (isinstance(n_sets, (int, np.integer)) and n_sets >= 1):
+        raise AudiogenError(f"--sets must be a whole number of at least 1, got {n_sets!r}")
     path = Path(path)
     if path.suffix != ".json":
         raise AudiogenError(f"--evaluate writes a JSON file; give a path ending in .json, got {path}")
+    return path
+
+
+def run_evaluate(path: str | os.PathLike, *, judges: dict, model: str = "vae", n: int = 300, n_sets: int = 5,
+                 seed: int = 0, config: str = "paper", profile=None, command: str = "", progress=print) -> dict:
+    """``audiogen generate --evaluate FILE``: :func:`evaluate_samplers` for a shipped model, with provenance, to JSON.
+
+    ``judges``: :func:`audiogen_lib.judges.load_judges` for ``config`` (the command line loads them;
+    that module sits above this one).
+    """
+    from ..pretrained import load_pretrained
+
+    path = check_evaluate(path, model=model, n=n, n_sets=n_sets)
     config = get_config(config).name
     vae = load_generator(model, config)
     classifier = load_pretrained("classifier", config)
     n_train, n_test, grid = _profile_settings(profile)
     result = {"provenance": {**provenance(command), "models": {"vae": model_record(vae),
                                                                 "classifier": model_record(classifier)},
+                             "judges": {name: {"judge": j.kind, "weights_sha256": j.weights_sha256}
+                                        for name, j in judges.items()},
                              "config": config, "profile_clips": {"train": n_train, "validation_and_test": n_test}}}
     result["provenance"]["phase_reconstruction"] = _phase_method(config)
-    result.update(evaluate_samplers(vae, classifier, n_samples=n, n_sets=n_sets, seed=seed, n_train=n_train, n_validation=n_test,
-                                    n_test=n_test, grid=grid, progress=progress))
+    result.update(evaluate_samplers(vae, classifier, judges=judges, n_samples=n, n_sets=n_sets, seed=seed,
+                                    n_train=n_train, n_validation=n_test, n_test=n_test, grid=grid, progress=progress))
     with atomic_write(path) as f:
         f.write(json.dumps(result, indent=1, default=float) + "\n")
     return result

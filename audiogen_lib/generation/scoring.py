@@ -3,9 +3,10 @@
 Public names
 ------------
 classifier_embedding  the classifier's penultimate layer (the input of its softmax layer) for waveforms
-evaluate_samplers     the samplers on the test split: inception score, histogram and Fréchet distance with intervals
+evaluate_samplers     every sampler on the test split, judged by each judge beside real-versus-real floors
 
-The Fréchet distance itself is :func:`audiogen_lib.metrics.frechet_distance`.
+How one set is judged is :mod:`audiogen_lib.generation.judged_scores`; the Fréchet distance
+of the top-level (legacy) keys is :func:`audiogen_lib.metrics.frechet_distance`.
 
 Notebook: notebooks/10_generation.ipynb
 """
@@ -20,6 +21,7 @@ from ..errors import AudiogenError
 from ..metrics import frechet_distance
 from .decoding import _n_classes, _probabilities, db_range, generate
 from .densities import N_DIGITS, SAMPLERS
+from .judged_scores import PAIRS, _spread, differences, floors, judge_set, real_embeddings, real_reference, summarise_sets
 from .sampler_choice import choose_sampler, sampler_for
 
 
@@ -59,19 +61,16 @@ def classifier_embedding(classifier, waveforms: np.ndarray, *, batch_size: int =
     return out
 
 
-def _spread(values, what: str) -> dict:
-    """Mean of independent repeats with a Student-t interval (:func:`audiogen_lib.stats.seed_spread`), named for ``what``."""
-    from dataclasses import replace
-
-    from ..stats import seed_spread
-
-    ci = seed_spread(values)
-    return replace(ci, method=f"Student-t interval over {ci.n} {what}").to_dict()
-
-
 # --- the samplers measured -------------------------------------------------------------------------
 
+LEGACY_KEYS = ("the top-level test, differences, reference, frechet_floors and embedding are the classifier "
+               "alone (the CNN judge's probabilities, and a Fréchet distance in its 4,096-d penultimate layer "
+               "from a few hundred clips, which its estimation bias dominates); kept for the chapters that read "
+               "them. The numbers to cite are under judges: both judges, KID beside its real-versus-real floor.")
+
+
 def _judge(probs: np.ndarray, *, n_boot: int, seed: int) -> dict:
+    """The classifier's inception score (bootstrap interval over the sounds), histogram and mean confidence."""
     from ..metrics import inception_score
     from ..stats import bootstrap_statistic
 
@@ -80,14 +79,15 @@ def _judge(probs: np.ndarray, *, n_boot: int, seed: int) -> dict:
             "mean_confidence": float(probs.max(-1).mean()), "n": len(probs)}
 
 
-def _disjoint_subsets(fs, size: int, *, seed: int = 0) -> list:
-    """As many disjoint subsets of ``fs`` of ``size`` clips, every digit equally represented, as it holds."""
+def _disjoint_subsets(digits: np.ndarray, size: int, *, seed: int = 0) -> list[np.ndarray]:
+    """As many disjoint index sets of exactly ``size`` clips as ``digits`` holds, the digits as equally
+    represented as ``size`` allows (``size // 10`` of each, one more of the first ``size % 10``)."""
     rng = np.random.default_rng(seed)
-    digits = fs.digits
-    per = max(1, size // N_DIGITS)
-    groups = [rng.permutation(np.flatnonzero(digits == d)) for d in np.unique(digits)]
-    k = min(len(g) for g in groups) // per
-    return [fs.take(np.sort(np.concatenate([g[i * per:(i + 1) * per] for g in groups]))) for i in range(k)]
+    labels = np.unique(digits)
+    counts = [size // len(labels) + (i < size % len(labels)) for i in range(len(labels))]
+    groups = [rng.permutation(np.flatnonzero(digits == d)) for d in labels]
+    k = min(len(g) // c for g, c in zip(groups, counts) if c)
+    return [np.sort(np.concatenate([g[i * c:(i + 1) * c] for g, c in zip(groups, counts)])) for i in range(k)]
 
 
 def _draw(vae, sampler, n, *, seed, classifier, lo_hi):
@@ -101,33 +101,89 @@ def _draw(vae, sampler, n, *, seed, classifier, lo_hi):
             np.repeat(np.arange(N_DIGITS), per))
 
 
-def evaluate_samplers(vae, classifier, *, n_samples: int = 300, n_sets: int = 5, seed: int = 0,
+def _measure_sampler(vae, sampler, classifier, judges, real, test_emb, *, n_samples, n_sets, seed, lo_hi, n_boot):
+    """One sampler's ``n_sets`` sets: the classifier's (legacy) row, each judge's row, and the set size."""
+    from ..metrics import inception_score
+
+    scores, fds, judged = [], [], {name: [] for name in judges}
+    for k in range(n_sets):
+        y, probs, asked = _draw(vae, sampler, n_samples, seed=seed + k, classifier=classifier, lo_hi=lo_hi)
+        if k == 0:
+            row = _judge(probs, n_boot=n_boot, seed=seed)
+            if asked is not None:
+                row["heard_as_asked"] = float(np.mean(probs.argmax(-1) == asked))
+        scores.append(inception_score(probs))
+        fds.append(frechet_distance(test_emb, classifier_embedding(classifier, y)))
+        for name, judge in judges.items():
+            judged[name].append(judge_set(judge, y, real[name], asked=asked, full=k == 0, n_boot=n_boot, seed=seed))
+    what = f"independent sets of {len(y)} sounds (seeds {seed}-{seed + n_sets - 1})"
+    row.update({"inception_score_per_set": scores, "frechet_to_test_per_set": fds, "sampler": sampler.describe()})
+    if n_sets >= 2:
+        row["inception_score_over_sets"] = _spread(scores, what)
+        row["frechet_to_test"] = _spread(fds, what)
+    return row, {name: summarise_sets(sets, what) for name, sets in judged.items()}, len(y)
+
+
+def _legacy_floors(classifier, test_emb, train, validation, subsets, phase_only) -> dict:
+    """The classifier's 4,096-d Fréchet distances of real clips to the real test audio (legacy ``frechet_floors``)."""
+    train_emb = classifier_embedding(classifier, train.waveforms)
+    fds = [frechet_distance(test_emb, train_emb[idx]) for idx in subsets]
+    out = {"validation": {"what": f"the real validation audio ({len(validation)} clips)",
+                          "estimate": frechet_distance(test_emb, classifier_embedding(classifier, validation.waveforms))},
+           "train_all": {"what": f"all {len(train)} real training clips (a larger set: a smaller bias)",
+                         "estimate": frechet_distance(test_emb, train_emb)},
+           "phase_only": {"what": "the test clips' own magnitudes through the same phase reconstruction",
+                          "estimate": frechet_distance(test_emb, classifier_embedding(classifier, phase_only))}}
+    if subsets:
+        what = f"disjoint sets of {len(subsets[0])} training clips"
+        out["train_subsets"] = {"what": f"{len(subsets)} {what}", "per_set": fds,
+                                **(_spread(fds, what) if len(fds) >= 2 else {"estimate": fds[0]})}
+    return out
+
+
+def evaluate_samplers(vae, classifier, *, judges: dict, n_samples: int = 300, n_sets: int = 5, seed: int = 0,
                       n_train: int | None = None, n_validation: int | None = None, n_test: int | None = None,
                       grid: dict | None = None, n_boot: int = 2000, progress=print) -> dict:
-    """Choose on validation, then measure every sampler on the test split: the numbers of ``audiogen generate --evaluate``.
+    """Choose on validation, then judge every sampler on the test split by every judge: ``audiogen generate --evaluate``.
 
-    1. Validation (takes 5-9): :func:`choose_sampler` (the GMM's settings, and the sampler,
-       by the held-out log-likelihood of the validation codes).
-    2. Test (takes 0-4), for each of :data:`SAMPLERS`: ``n_sets`` independent sets of
-       ``n_samples`` sounds (seeds ``seed``, ``seed + 1``, ...), judged by ``classifier``. The
-       first set gives the inception score with a bias-corrected bootstrap over its sounds, the
-       histogram of digits heard and the mean confidence; every set gives its inception score
-       and its Fréchet distance to the real test audio in the classifier's penultimate
-       embedding, whose mean over the sets has a Student-t interval. (A bootstrap over the
-       sounds does not suit the Fréchet distance here: with 300 sounds in 4,096 dimensions,
-       the repeated rows of a resample move it by more than its spread.) For a conditional
-       VAE each set holds ``n_samples // 10`` sounds of each digit. ``differences``: each pair of
-       samplers' inception score and Fréchet distance, set by set, with a Student-t interval.
-    3. References: the real test audio (inception score, histogram); Fréchet distances to the
-       real test audio of sets of real clips of the same size: the validation split, disjoint
-       subsets of the training split (spread over them), all the training clips, and the test
-       clips' own magnitudes through the same phase reconstruction (the same clips: the
-       phase's share alone).
+    ``judges``: name -> judge (:func:`audiogen_lib.judges.load_judges`: ``"cnn"`` and ``"mfcc"``);
+    ``classifier`` is the CNN that :func:`generate` uses to label sounds (and to reject, for a digit).
+
+    1. Validation (takes 5-9): :func:`choose_sampler`. The test split is read after it.
+    2. Test (takes 0-4), for each of :data:`SAMPLERS`: ``n_sets`` independent sets of ``n_samples``
+       sounds (seeds ``seed``, ``seed + 1``, ...; for a conditional VAE ``n_samples // 10`` of
+       each digit), each judged by each judge (:mod:`.judged_scores`).
+    3. Floors: real clips in sets of the same size, by the same estimators.
+
+    Returns (``S``: a sampler, ``J``: a judge; every interval a dict ``estimate``, ``low``, ``high``):
+
+    - ``judges[J]``: ``judge``, ``weights_sha256``, ``dimensions`` (of its embedding), and
+
+      - ``test[S]``: from the first set, ``n``, ``histogram`` (sums to ``n``), ``inception_score``
+        (bootstrap over the sounds), ``heard_as_asked`` (conditional VAEs: the share the judge
+        hears as the digit asked for, with interval, and ``per_digit``), ``kid`` (to the real test
+        audio, all pairs, jackknife interval) and ``frechet_lowdim`` (in the top 8 principal
+        components of the training clips' embeddings); from every set, ``inception_score_per_set``,
+        ``kid_per_set``, ``frechet_lowdim_per_set`` and, with ``n_sets >= 2``, each's
+        ``*_over_sets`` (Student-t interval over the sets);
+      - ``real_test``: the real test audio's ``n``, ``histogram``, ``inception_score`` and
+        ``heard_as_spoken`` (the judge's accuracy);
+      - ``floors``: ``validation`` (as many validation clips as a generated set holds),
+        ``train_subsets`` (disjoint sets of that many training clips: the first's ``kid`` and
+        ``frechet_lowdim``, ``*_per_set``, ``*_over_sets``) and ``phase_only`` (the test clips
+        through the phase reconstruction): each ``kid`` and ``frechet_lowdim`` to the real test
+        audio, by the same functions as ``test[S]``;
+      - ``differences["a minus b"]``: ``inception_score``, ``kid``, ``frechet_lowdim``, set by set
+        (one seed per set), Student-t interval (``n_sets >= 2``).
+    - ``validation`` (the choice), ``set_size``, ``n_samples``, ``n_sets``, ``seed``, ``splits``,
+      ``conditional``, ``generation_db_range``.
+    - Legacy (``legacy_keys`` says so): ``test[S]`` (the classifier's ``inception_score``,
+      ``histogram``, ``heard_as_asked`` as a share, ``frechet_to_test`` in its 4,096-d
+      embedding, ...), ``differences``, ``reference``, ``frechet_floors``, ``embedding``.
 
     ``n_train``/``n_validation``/``n_test`` take a balanced subset (None: the whole split).
     """
     from ..features import load_features
-    from ..metrics import inception_score
     from ..models import check_features
     from ..reconstruction import features_to_audio
 
@@ -135,71 +191,56 @@ def evaluate_samplers(vae, classifier, *, n_samples: int = 300, n_sets: int = 5,
     check_features(classifier, config=config, normalisation="clip")
     train = load_features("train", config=config).subset(n_train)
     validation = load_features("validation", config=config).subset(n_validation)
-    test = load_features("test", config=config).subset(n_test)
     t0 = time.perf_counter()
     choice = choose_sampler(vae, train, validation, grid=grid, seed=seed)
     progress(f"validation: sampler log-likelihoods {({k: round(v, 1) for k, v in choice['log_likelihood'].items()})}, "
              f"GMM {choice['gmm']['chosen']} (best {choice['gmm']['best']}), sampler {choice['best']} "
              f"({time.perf_counter() - t0:.0f} s)")
+    test = load_features("test", config=config).subset(n_test)      # every choice is made: the test split now
     lo_hi = db_range(vae, config=config, train=train)
-    test_emb = classifier_embedding(classifier, test.waveforms)
-    rows = {}
+    real, test_emb = real_embeddings(judges, test, train), classifier_embedding(classifier, test.waveforms)
+    rows, judged = {}, {name: {} for name in judges}
     for kind in SAMPLERS:
         t0 = time.perf_counter()
         sampler = sampler_for(vae, kind, train, choice, seed=seed)
-        fds, scores = [], []
-        for k in range(n_sets):
-            y, probs, asked = _draw(vae, sampler, n_samples, seed=seed + k, classifier=classifier, lo_hi=lo_hi)
-            if k == 0:
-                row = _judge(probs, n_boot=n_boot, seed=seed)
-                if asked is not None:
-                    row["heard_as_asked"] = float(np.mean(probs.argmax(-1) == asked))
-            scores.append(inception_score(probs))
-            fds.append(frechet_distance(test_emb, classifier_embedding(classifier, y)))
-        what = f"independent sets of {len(y)} sounds (seeds {seed}-{seed + n_sets - 1})"
-        row.update({"inception_score_per_set": scores, "frechet_to_test_per_set": fds,
-                    "sampler": sampler.describe(), "seconds": round(time.perf_counter() - t0, 1)})
-        if n_sets >= 2:
-            row["inception_score_over_sets"] = _spread(scores, what)
-            row["frechet_to_test"] = _spread(fds, what)
-        rows[kind] = row
-        progress(f"{kind}: IS {row['inception_score']['estimate']:.2f} "
-                 f"[{row['inception_score']['low']:.2f}, {row['inception_score']['high']:.2f}], "
-                 f"FD {np.mean(fds):.1f} (sets {[round(f) for f in fds]}), histogram {row['histogram']} "
-                 f"({row['seconds']} s)")
-    differences = {}
-    if n_sets >= 2:  # set k of every sampler has seed + k: the differences of sets with one seed are independent
-        what = f"seeds ({seed}-{seed + n_sets - 1}), one set of {n_samples} sounds per sampler and seed"
-        for a, b in (("gmm", "gaussian"), ("gmm", "prior"), ("gaussian", "prior")):
-            differences[f"{a} minus {b}"] = {
+        rows[kind], by_judge, size = _measure_sampler(vae, sampler, classifier, judges, real, test_emb,
+                                                      n_samples=n_samples, n_sets=n_sets, seed=seed, lo_hi=lo_hi,
+                                                      n_boot=n_boot)
+        rows[kind]["seconds"] = round(time.perf_counter() - t0, 1)
+        for name, row in by_judge.items():
+            judged[name][kind] = row
+        progress(f"{kind} ({rows[kind]['seconds']} s): " + "; ".join(
+            f"{j} IS {_text(r['inception_score'])}, KID {_text(r['kid'], '.4f')}" for j, r in by_judge.items()))
+    what = f"seeds ({seed}-{seed + n_sets - 1}), one set of {size} sounds per sampler and seed"
+    t0 = time.perf_counter()
+    subsets = _disjoint_subsets(train.digits, size, seed=seed)
+    val = validation.subset(size)
+    phase_only = features_to_audio(test.x, config=config, db_min=test.db_min, db_max=test.db_max, seed=seed)
+    out = {name: {"judge": j.kind, "weights_sha256": j.weights_sha256, "dimensions": int(real[name]["test"].shape[1]),
+                  "test": judged[name], "real_test": real_reference(j, test, n_boot=n_boot, seed=seed),
+                  "floors": floors(j, real[name], validation=val.waveforms, subsets=subsets, phase_only=phase_only,
+                                   size=size),
+                  "differences": differences(judged[name], what) if n_sets >= 2 else {}}
+           for name, j in judges.items()}
+    progress(f"floors ({time.perf_counter() - t0:.0f} s): " + "; ".join(
+        f"{j} KID validation {_text(r['floors']['validation']['kid'], '.4f')}" for j, r in out.items()))
+    legacy_differences = {}
+    if n_sets >= 2:
+        for a, b in PAIRS:
+            legacy_differences[f"{a} minus {b}"] = {
                 metric: _spread(np.subtract(rows[a][f"{metric}_per_set"], rows[b][f"{metric}_per_set"]), what)
                 for metric in ("inception_score", "frechet_to_test")}
-    t0 = time.perf_counter()
-    reference = {"real test audio": _judge(_probabilities(classifier, test.waveforms), n_boot=n_boot, seed=seed)}
-    subsets = _disjoint_subsets(train, len(test), seed=seed)
-    train_emb = classifier_embedding(classifier, train.waveforms)
-    position = {r.name: i for i, r in enumerate(train.recordings)}
-    subset_fds = [frechet_distance(test_emb, train_emb[[position[r.name] for r in sub.recordings]]) for sub in subsets]
-    ceiling = features_to_audio(test.x, config=config, db_min=test.db_min, db_max=test.db_max, seed=seed)
-    floors = {
-        "validation": {"what": f"the real validation audio ({len(validation)} clips, other takes of the same speakers)",
-                       "estimate": frechet_distance(test_emb, classifier_embedding(classifier, validation.waveforms))},
-        "train_subsets": {"what": f"{len(subsets)} disjoint sets of {len(subsets[0])} real training clips",
-                          "per_set": subset_fds,
-                          **(_spread(subset_fds, f"disjoint sets of {len(subsets[0])} training clips")
-                             if len(subsets) >= 2 else {"estimate": subset_fds[0]})},
-        "train_all": {"what": f"all {len(train)} real training clips (a larger set: a smaller bias)",
-                      "estimate": frechet_distance(test_emb, train_emb)},
-        "phase_only": {"what": "the test clips' own magnitudes through the same phase reconstruction (the same "
-                               "clips: what the phase reconstruction alone moves)",
-                       "estimate": frechet_distance(test_emb, classifier_embedding(classifier, ceiling))},
-    }
-    progress(f"references: real test IS {reference['real test audio']['inception_score']['estimate']:.2f}; "
-             f"FD {({k: round(v['estimate'], 1) for k, v in floors.items()})} ({time.perf_counter() - t0:.0f} s)")
-    return {"validation": choice, "test": rows, "differences": differences, "reference": reference,
-            "frechet_floors": floors,
+    return {"judges": out, "validation": choice, "set_size": size, "legacy_keys": LEGACY_KEYS,
+            "test": rows, "differences": legacy_differences,
+            "reference": {"real test audio": _judge(_probabilities(classifier, test.waveforms), n_boot=n_boot,
+                                                    seed=seed)},
+            "frechet_floors": _legacy_floors(classifier, test_emb, train, val, subsets, phase_only),
             "embedding": {"layer": f"the input of {_softmax_layer(classifier).name!r}, the classifier's softmax layer",
                           "dimensions": int(test_emb.shape[1])},
             "generation_db_range": lo_hi, "n_samples": n_samples, "n_sets": n_sets, "seed": seed,
             "splits": {"train": len(train), "validation": len(validation), "test": len(test)},
             "conditional": _n_classes(vae) > 0}
+
+
+def _text(ci: dict, spec: str = ".2f") -> str:
+    return f"{ci['estimate']:{spec}} [{ci['low']:{spec}}, {ci['high']:{spec}}]"
