@@ -172,13 +172,14 @@ class Profile:
     classifier_epochs: int
     use_pretrained: bool     # chapters load the shipped models instead of training
     n_iter: int              # Griffin-Lim iterations
+    n_live: int | None = None  # training clips of a chapter's short live training (None: n_train)
 
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", n_train=64, n_test=16, vae_epochs=1, unet_epochs=1,
                      classifier_epochs=1, use_pretrained=True, n_iter=8),
     "book": Profile("book", n_train=None, n_test=None, vae_epochs=2, unet_epochs=1,
-                    classifier_epochs=2, use_pretrained=True, n_iter=32),
+                    classifier_epochs=2, use_pretrained=True, n_iter=32, n_live=480),
     "paper": Profile("paper", n_train=None, n_test=None, vae_epochs=150, unet_epochs=30,
                      classifier_epochs=60, use_pretrained=False, n_iter=32),
 }
