@@ -315,6 +315,19 @@ def test_plot_model_draws_the_unet_skip_connections_exactly_where_the_model_has_
     assert len(d.figure.axes[0].lines) == len(skip_edges)
 
 
+def test_plot_model_draws_a_decoder_that_reads_only_vectors():
+    """A conditional decoder takes a code and a one-hot digit: its depths count halvings from its
+    largest image, the one it paints."""
+    from audiogen_lib import models
+
+    vae = models.build_generative_vae(preset="fast", n_classes=10)
+    d = display.plot_model(vae.decoder)
+    drawn = [name for n in d.nodes for name in n.layers]
+    assert sorted(drawn) == sorted(_all_layers(vae.decoder))
+    out = next(n for n in d.nodes if vae.decoder.layers[-1].name in n.layers)
+    assert out.depth == 0 and max(n.depth for n in d.nodes) > 0
+
+
 def test_plot_model_refuses_what_has_no_graph():
     with pytest.raises(AudiogenError, match="functional"):
         display.plot_model(object())

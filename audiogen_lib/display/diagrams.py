@@ -203,11 +203,17 @@ def model_graph(model, *, collapse: bool = True) -> tuple[tuple, tuple]:
         out = layer.output
         return _short_shape((out[0] if isinstance(out, (list, tuple)) else out).shape)
 
-    input_height = next(_short_shape(layer.output.shape)[0] for layer in layers
-                        if type(layer).__name__ == "InputLayer" and len(_short_shape(layer.output.shape)) == 3)
+    # depth counts halvings from the image's height: the spatial input's, or for a decoder that
+    # reads only vectors, its largest spatial output's
+    images = [_short_shape(layer.output.shape) for layer in layers
+              if type(layer).__name__ != "Sampling" and not isinstance(layer.output, (list, tuple))]
+    image_inputs = [_short_shape(layer.output.shape)[0] for layer in layers
+                    if type(layer).__name__ == "InputLayer" and len(_short_shape(layer.output.shape)) == 3]
+    input_height = (image_inputs[0] if image_inputs
+                    else max((shape[0] for shape in images if len(shape) == 3), default=None))
 
     def spatial_depth(shape) -> int | None:
-        if len(shape) != 3:
+        if len(shape) != 3 or not input_height:
             return None
         return int(round(np.log2(input_height / shape[0])))
 
