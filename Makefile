@@ -83,7 +83,7 @@ NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-saniti
 XDIST := -n 2 --dist loadfile
 
 test: data chromium $(KERNEL) $(LAB_OVERRIDES)
-	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL) --ignore=tests/test_book.py; \
+	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL) --ignore=tests/test_book.py --durations=20; \
 	first=$$?; AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_book.py; second=$$?; \
 	exit $$(( first != 0 ? first : second ))
 
