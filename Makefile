@@ -72,7 +72,7 @@ chromium:
 # Every test, with the smoke profile, in two pytest runs:
 # 1. the library's tests, the notebooks' shape (tests/test_notebooks_meta.py), the notebooks
 #    themselves (nbval: every cell runs, cells tagged `nbval-check-output` are compared with their
-#    stored output) and one chapter run in JupyterLab with Run All (tests/test_jupyterlab.py), on two
+#    stored output) and one chapter run in JupyterLab with Run All (tests/test_jupyterlab.py), on three
 #    pytest-xdist workers that each take a whole file at a time (--dist loadfile keeps a notebook's
 #    cells in one kernel). Each chapter nbval ran through goes into the smoke book's jupyter-cache
 #    (tests/nbval_book_cache.py), so that it is executed once, not twice;
@@ -80,7 +80,9 @@ chromium:
 #    (tests/test_book.py; screenshots in test-artifacts/).
 # The second runs even if the first fails; make fails if either does.
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tests/nbval_sanitize.cfg
-XDIST := -n 2 --dist loadfile
+# three workers on two cores: a worker waiting on a kernel's start, a PESQ pool or Chromium leaves
+# a core idle, and the third fills it (user time was three quarters of two cores' wall time with two)
+XDIST := -n 3 --dist loadfile
 
 test: data chromium $(KERNEL) $(LAB_OVERRIDES)
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest $(XDIST) tests notebooks $(NBVAL) --ignore=tests/test_book.py --durations=20; \
