@@ -43,7 +43,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TOC = ROOT / "book" / "_toc.yml"
@@ -60,20 +59,15 @@ EXTRA_PAGES = ["genindex", "search"]
 pytestmark = pytest.mark.book
 
 
-def toc_documents(toc_path: Path = TOC) -> list[str]:
-    """Every document in the toc, root first, as paths without extension (``notebooks/01_digital_audio``)."""
-    toc = yaml.safe_load(toc_path.read_text(encoding="utf8"))
-    docs = [toc["root"]]
-
-    def walk(node):
-        for key in ("parts", "chapters", "sections"):
-            for child in node.get(key, []) or []:
-                if "file" in child:
-                    docs.append(child["file"])
-                walk(child)
-
-    walk(toc)
-    return [re.sub(r"\.(md|ipynb)$", "", d) for d in docs]
+def toc_documents() -> list[str]:
+    """Every document in the toc, root first, as paths without extension (``notebooks/01_digital_audio``):
+    book/_ext/execute_chapters.py reads the toc for ``make book`` and for these tests alike."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        import execute_chapters
+    finally:
+        sys.path.pop(0)
+    return execute_chapters.toc_documents(TOC)
 
 
 PAGES = toc_documents() + EXTRA_PAGES

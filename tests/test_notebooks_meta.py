@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -45,18 +45,12 @@ TEXT_MIME = {"text/plain"}
 
 def toc_notebooks() -> list[str]:
     """The toc's entries under notebooks/, as ``notebooks/NAME`` (no extension)."""
-    toc = yaml.safe_load(TOC.read_text(encoding="utf8"))
-    files = [toc["root"]]
-
-    def walk(node):
-        for key in ("parts", "chapters", "sections"):
-            for child in node.get(key, []) or []:
-                if "file" in child:
-                    files.append(child["file"])
-                walk(child)
-
-    walk(toc)
-    return [re.sub(r"\.ipynb$", "", f) for f in files if f.startswith("notebooks/")]
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        import execute_chapters  # reads the toc for `make book` too
+    finally:
+        sys.path.pop(0)
+    return [d for d in execute_chapters.toc_documents(TOC) if d.startswith("notebooks/")]
 
 
 NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))

@@ -40,22 +40,27 @@ def _config() -> dict:
     return yaml.safe_load(CONFIG.read_text(encoding="utf8"))
 
 
-def toc_notebooks() -> list[Path]:
-    """Every document of the toc that is a notebook, in the toc's order."""
+def toc_documents(toc_path: Path = TOC) -> list[str]:
+    """Every document in the toc, root first, as paths without extension (``notebooks/01_digital_audio``)."""
     import yaml
 
-    toc = yaml.safe_load(TOC.read_text(encoding="utf8"))
-    files = [toc["root"]]
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf8"))
+    docs = [toc["root"]]
 
     def walk(node):
         for key in ("parts", "chapters", "sections"):
             for child in node.get(key, []) or []:
                 if "file" in child:
-                    files.append(child["file"])
+                    docs.append(child["file"])
                 walk(child)
 
     walk(toc)
-    paths = [ROOT / (re.sub(r"\.ipynb$", "", f) + ".ipynb") for f in files]
+    return [re.sub(r"\.(md|ipynb)$", "", d) for d in docs]
+
+
+def toc_notebooks() -> list[Path]:
+    """Every document of the toc that is a notebook, in the toc's order."""
+    paths = [ROOT / (doc + ".ipynb") for doc in toc_documents()]
     return [p for p in paths if p.exists()]
 
 
