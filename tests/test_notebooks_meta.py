@@ -160,7 +160,6 @@ ALLOWED_NUMBERS = {
     "22,050": "the paper config's sample rate (the study's, librosa's default)",
     "3,000": "FSDD's size as its documentation gives it: 6 speakers x 10 digits x 50 takes",
     "1,000,000": "the study's weight alpha on the reconstruction term (the library's default)",
-    "4.55": "the top of PESQ-NB's MOS-LQO scale (ITU-T P.862.1, cited where it is typed)",
     "95%": "the confidence level of every interval",
     "90%": "the two one-sided tests' interval (TOST at the 5% level)",
     "1%": "a share asked for in an exercise, and batch normalisation's momentum (1 - 0.99)",
