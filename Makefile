@@ -48,9 +48,18 @@ $(LAB_OVERRIDES): Makefile | $(STAMP)
 	mkdir -p $(dir $@)
 	echo '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}, "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $@
 
-install: $(STAMP) $(KERNEL) $(LAB_OVERRIDES)
+# numba compiles some of librosa's functions and of the library's on first call and caches the
+# code on disk; two processes compiling the same function at once can corrupt that cache (a later
+# process hangs or crashes in it). So it is filled here, once, before anything runs in parallel;
+# again when the library's compiled code changes (audiogen_lib/numba_cache.py).
+NUMBA_CACHE := $(VENV)/.numba-cache
+$(NUMBA_CACHE): $(STAMP) audiogen_lib/numba_cache.py audiogen_lib/reconstruction.py
+	$(PY) -m audiogen_lib.numba_cache
+	touch $@
 
-data: $(STAMP)
+install: $(STAMP) $(NUMBA_CACHE) $(KERNEL) $(LAB_OVERRIDES)
+
+data: $(STAMP) $(NUMBA_CACHE)
 	$(BIN)/audiogen data
 
 # The book, with AUDIOGEN_PROFILE as set (default: book). The first build fetches the

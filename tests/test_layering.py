@@ -1,6 +1,6 @@
 """The library's modules follow the data: each imports only from the layers below it.
 
-    errors, files -> config -> runtime -> data -> features -> reconstruction -> metrics, stats, distances -> models
+    errors, files -> config -> runtime -> data -> features -> reconstruction -> numba_cache -> metrics, stats, distances -> models
     -> pretrained -> training -> classifier, audio_judge -> recording, generation -> experiments, bench -> sweep -> display -> report -> cli
 
 Imports inside functions count too (a lazy import is still a dependency). The test reads
@@ -24,6 +24,7 @@ LAYERS = [
     ["data"],
     ["features"],
     ["reconstruction"],
+    ["numba_cache"],  # fills numba's cache at set-up by calling reconstruction's compiled code
     ["metrics", "stats", "distances"],  # below training, whose model cards report metrics.rmse; distances: pure numpy
     ["models"],
     ["pretrained"],

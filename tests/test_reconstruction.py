@@ -277,3 +277,21 @@ def test_phase_command_chooses_on_validation_by_its_rule(tmp_path, monkeypatch):
                                                                  -rows[k]["pesq"]["estimate"]))
     pick = rows[result["chosen_row"]]
     assert result["chosen"]["tol"] == pick["tol"] and result["chosen"]["n_iter"] == pick["n_iter"]
+
+
+def test_the_set_up_step_compiles_every_numba_function_of_the_library():
+    """make fills numba's cache with audiogen_lib.numba_cache before tests run side by side; a
+    compiled function it never calls would be compiled, and cached, by parallel processes at once."""
+    from pathlib import Path
+
+    import numba
+
+    from audiogen_lib import numba_cache, reconstruction
+
+    compiled = {name: fn for name, fn in vars(reconstruction).items()
+                if isinstance(fn, numba.core.registry.CPUDispatcher)}
+    assert compiled, "reconstruction defines no numba function any more: drop this test and numba_cache"
+    numba_cache.compile_all()
+    # each function's index in numba's on-disk cache (a callee is compiled, and cached, with its caller)
+    uncached = [name for name, fn in compiled.items() if not Path(fn._cache._cache_file._index_path).is_file()]
+    assert uncached == []
