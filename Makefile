@@ -12,7 +12,7 @@ ifneq ($(wildcard $(SHARED_FSDD)/recordings),)
 export AUDIOGEN_FSDD ?= $(SHARED_FSDD)
 endif
 
-.PHONY: help install data book test test-lib test-notebooks test-book test-lab nbval-record lab bench chromium clean
+.PHONY: help install data book test test-lib test-notebooks test-book test-lab screenshots nbval-record lab bench chromium clean
 help:
 	@echo "make book   set up, then build the book into _build/html"
 	@echo "make test   set up, then run every test (library, notebooks, book build, browser)"
@@ -103,6 +103,11 @@ test-notebooks: data
 
 test-book: data chromium
 	AUDIOGEN_PROFILE=smoke $(BIN)/pytest tests/test_book.py
+
+# The browser test again, with a screenshot of every whole page in test-artifacts/screenshots/ (make
+# test keeps each page's first screen).
+screenshots: data chromium
+	AUDIOGEN_PROFILE=smoke AUDIOGEN_FULL_SCREENSHOTS=1 $(BIN)/pytest tests/test_book.py -k page_in_browser
 
 # One chapter run in JupyterLab with Run All, in headless Chromium: its numbers and closed answers.
 test-lab: data chromium $(KERNEL) $(LAB_OVERRIDES)

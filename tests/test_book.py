@@ -22,12 +22,14 @@ wider than its box (no horizontal scrollbar), and, as a reader at 1280 x 900 wou
 * no absolute path of the machine that built the book (the repository, its parent
   folder, the home folder, the Python environment) anywhere on the page.
 
-A full-page screenshot of each page goes to ``test-artifacts/screenshots/``, and each page's
+A screenshot of each page (its first screen; the whole page with ``AUDIOGEN_FULL_SCREENSHOTS=1``,
+as ``make screenshots`` sets) goes to ``test-artifacts/screenshots/``, and each page's
 height in screens and widest element against its column to ``test-artifacts/layout.json``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import http.server
 import json
@@ -244,18 +246,40 @@ NO_CHROMIUM = (f"{CHROMIUM} not found: the browser test needs Debian's Chromium 
                "download its own browser here). Install it with `make chromium` (apt-get install chromium).")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium, or None when it is not installed (each page test then fails, saying so)."""
-    if not Path(CHROMIUM).exists():
-        yield None
-        return
-    from playwright.sync_api import sync_playwright
+# Pages open side by side in one headless Chromium: most of a page's time is spent waiting (for its
+# sounds' metadata, MathJax, the network to go idle), which the others fill.
+PAGES_AT_ONCE = 2
+# A screenshot of the first screen, as a reader first sees the page; of the whole page (which takes
+# Chromium longer than the checks) with AUDIOGEN_FULL_SCREENSHOTS=1: `make screenshots`.
+FULL_PAGE_SHOTS = os.environ.get("AUDIOGEN_FULL_SCREENSHOTS") == "1"
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+
+@pytest.fixture(scope="module")
+def page_reports(server) -> dict[str, dict] | None:
+    """Every page opened in headless Chromium, PAGES_AT_ONCE at a time: doc -> what the page showed
+    (see _visit), or None when Chromium is not installed (each page test then fails, saying so)."""
+    if not Path(CHROMIUM).exists():
+        return None
+    return asyncio.run(_visit_pages(server, PAGES))
+
+
+async def _visit_pages(server: str, docs: list[str]) -> dict[str, dict]:
+    from playwright.async_api import async_playwright
+
+    limit = asyncio.Semaphore(PAGES_AT_ONCE)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+        async def one(doc):
+            async with limit:
+                try:
+                    return await _visit(browser, server, doc)
+                except Exception as exc:  # noqa: BLE001 -- reported by the page's own test
+                    return {"failed": f"{type(exc).__name__}: {exc}"}
+
+        reports = await asyncio.gather(*(one(doc) for doc in docs))
+        await browser.close()
+    return dict(zip(docs, reports))
 
 
 # Run in the page once it has loaded: what each check needs, as plain data.
@@ -370,57 +394,69 @@ def test_machine_paths_are_specific():
     assert str(ROOT) + "/" in paths and "/" not in paths and all(p.endswith("/") for p in paths)
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("doc", PAGES)
-def test_page_in_browser(browser, server, doc):
-    if browser is None:
-        pytest.fail(NO_CHROMIUM, pytrace=False)
+async def _visit(browser, server: str, doc: str) -> dict:
+    """Open one page as a reader would and return, as plain data, what each check of
+    test_page_in_browser reads; its full-page screenshot goes to SCREENSHOTS."""
     errors: list[str] = []
     outside: list[str] = []
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
 
-    def only_local(route):
+    async def only_local(route):
         if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
+            await route.continue_()
         else:
             outside.append(route.request.url)
-            route.abort()
+            await route.abort()
 
-    context.route("**/*", only_local)
-    page = context.new_page()
+    await context.route("**/*", only_local)
+    page = await context.new_page()
     page.on("console", lambda msg: errors.append(f"console.error: {msg.text} at {msg.location.get('url', '')}")
             if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     try:
-        page.goto(f"{server}/{doc}.html", wait_until="load")
+        await page.goto(f"{server}/{doc}.html", wait_until="load")
         # images outside the viewport may be lazy: load them all before checking
-        page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+        await page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
         # audio whose metadata has not loaded yet (preload="none"): ask for it
-        page.evaluate("""() => document.querySelectorAll('audio').forEach(a => {
+        await page.evaluate("""() => document.querySelectorAll('audio').forEach(a => {
             if (a.readyState < 1) { a.preload = 'metadata'; a.load(); } })""")
-        _wait(page, "() => [...document.querySelectorAll('audio')].every(a => a.readyState >= 1 || a.error)")
-        _wait(page, "() => [...document.querySelectorAll('img')].every(i => i.complete)")
-        widgets = page.evaluate(_WIDGETS_STATE)
+        await _wait(page, "() => [...document.querySelectorAll('audio')].every(a => a.readyState >= 1 || a.error)")
+        await _wait(page, "() => [...document.querySelectorAll('img')].every(i => i.complete)")
+        widgets = await page.evaluate(_WIDGETS_STATE)
         if widgets["views"]:
-            _wait(page, f"() => ({_WIDGETS_STATE})().drawn === ({_WIDGETS_STATE})().views")
-            widgets = page.evaluate(_WIDGETS_STATE)
-        if page.evaluate(_MATH_STATE)["math"]:
-            _wait(page, f"() => ({_MATH_STATE})().untypeset === 0")
-        page.wait_for_load_state("networkidle")
+            await _wait(page, f"() => ({_WIDGETS_STATE})().drawn === ({_WIDGETS_STATE})().views")
+            widgets = await page.evaluate(_WIDGETS_STATE)
+        if (await page.evaluate(_MATH_STATE))["math"]:
+            await _wait(page, f"() => ({_MATH_STATE})().untypeset === 0")
+        await page.wait_for_load_state("networkidle")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"), full_page=True)
-        audio = page.evaluate(_AUDIO_STATE)
-        images = page.evaluate(_IMAGES_STATE)
-        math = page.evaluate(_MATH_STATE)
-        height = page.evaluate("() => document.documentElement.scrollHeight")  # as a reader first sees it
-        overflowing = page.evaluate(_OVERFLOWING_PRE)  # it opens collapsed boxes
-        page.wait_for_timeout(200)
-        layout = page.evaluate(_LAYOUT)
-        text = page.evaluate(_PAGE_TEXT)
-        choosers = page.evaluate(_CHOOSERS)
+        await page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"), full_page=FULL_PAGE_SHOTS)
+        report = {"errors": errors, "outside": outside, "widgets": widgets,
+                  "audio": await page.evaluate(_AUDIO_STATE), "images": await page.evaluate(_IMAGES_STATE),
+                  "math": await page.evaluate(_MATH_STATE),
+                  # as a reader first sees it; then _OVERFLOWING_PRE opens the collapsed boxes
+                  "height": await page.evaluate("() => document.documentElement.scrollHeight"),
+                  "overflowing": await page.evaluate(_OVERFLOWING_PRE)}
+        await page.wait_for_timeout(200)
+        report.update(layout=await page.evaluate(_LAYOUT), text=await page.evaluate(_PAGE_TEXT),
+                      choosers=await page.evaluate(_CHOOSERS))
     finally:
-        context.close()
-    layout["height"] = height
+        await context.close()
+    return report
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_in_browser(page_reports, doc):
+    if page_reports is None:
+        pytest.fail(NO_CHROMIUM, pytrace=False)
+    report = page_reports[doc]
+    if "failed" in report:
+        pytest.fail(f"{doc}.html could not be checked: {report['failed']}", pytrace=False)
+    errors, outside, widgets, audio, images, math, overflowing, layout, text, choosers = (
+        report[k] for k in ("errors", "outside", "widgets", "audio", "images", "math", "overflowing",
+                            "layout", "text", "choosers"))
+    layout["height"] = report["height"]
     _record_layout(doc, layout)
 
     problems = list(errors)
@@ -471,10 +507,10 @@ def _record_layout(doc: str, layout: dict) -> None:
     path.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf8")
 
 
-def _wait(page, predicate: str, timeout_ms: int = 20_000) -> None:
+async def _wait(page, predicate: str, timeout_ms: int = 20_000) -> None:
     """Wait for a JS predicate; on timeout carry on, so that the checks below say what is wrong."""
     try:
-        page.wait_for_function(predicate, timeout=timeout_ms)
+        await page.wait_for_function(predicate, timeout=timeout_ms)
     except Exception:  # noqa: BLE001 -- playwright's TimeoutError; the assertions report the details
         pass
 
