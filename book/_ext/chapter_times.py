@@ -11,7 +11,7 @@ read-only, and writes ``results/chapter_times.json``::
 
 Per chapter it records the execution time and what a learner meets on the page, counted
 from the executed notebook: words of prose, code cells and code lines shown, figures,
-sound players and their seconds of audio, exercises. ``book/how_to_use.ipynb`` turns
+tables, sound players and their seconds of audio, exercises. ``book/how_to_use.ipynb`` turns
 them into a table. The file's ``provenance`` says which command wrote it, from which
 cache, the commit of the notebooks that were executed, when, and on what machine.
 
@@ -48,6 +48,8 @@ _WAV = re.compile(r"data:audio/wav;base64,([A-Za-z0-9+/=]+)")
 _WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:['-][A-Za-z]+)*")
 _FENCE = re.compile(r"^(```+|~~~+).*?^\1", re.S | re.M)
 _ITEM = re.compile(r"(?m)^\d+\. ")
+# a Markdown table: its header row, then the row of dashes under it
+_MD_TABLE = re.compile(r"(?m)^\|.*\|[ \t]*\n\|?[ \t]*:?-{3,}")
 
 
 def _source(cell) -> str:
@@ -102,9 +104,10 @@ def chapter_counts(source: dict, executed: dict) -> dict:
     Code: cells and lines shown on the page (not tagged remove-/hide-).
     Figures: PNG outputs of cells whose output is shown. Sound players: ``<audio>``
     elements in shown HTML outputs, with the total length of their wav files.
+    Tables: Markdown tables in the prose and in shown outputs, and HTML ``<table>`` outputs.
     Exercises: numbered items after the ``## Exercises`` heading.
     """
-    words, code_cells, code_lines, figures = 0, 0, 0, 0
+    words, code_cells, code_lines, figures, tables = 0, 0, 0, 0, 0
     audio: list[float] = []
     exercises, in_exercises = 0, False
     code = [c for c in source.get("cells", []) if c.get("cell_type") == "code"]
@@ -120,6 +123,7 @@ def chapter_counts(source: dict, executed: dict) -> dict:
             prose = _FENCE.sub(lambda m: m.group(0) if "{" in m.group(0).split("\n")[0]
                                else "", src)
             words += len(_WORD.findall(prose))
+            tables += len(_MD_TABLE.findall(_FENCE.sub("", src)))
             if re.search(r"(?m)^## Exercises\s*$", src):
                 in_exercises = True
                 src = src.split("## Exercises", 1)[1]
@@ -142,8 +146,11 @@ def chapter_counts(source: dict, executed: dict) -> dict:
             html = data.get("text/html", "")
             html = "".join(html) if isinstance(html, list) else html
             audio += _audio_seconds(html)
+            markdown = data.get("text/markdown", "")
+            markdown = "".join(markdown) if isinstance(markdown, list) else markdown
+            tables += len(_MD_TABLE.findall(markdown)) + html.count("<table")
     return {"prose_words": words, "code_cells": code_cells, "code_lines": code_lines,
-            "figures": figures, "sound_players": len(audio),
+            "figures": figures, "tables": tables, "sound_players": len(audio),
             "audio_seconds": round(sum(audio), 2), "exercises": exercises}
 
 
