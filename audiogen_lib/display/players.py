@@ -127,11 +127,19 @@ def listen_grid(rows: Mapping, *, config: FeatureConfig | str | None = None, sr:
     peak = max(float(np.max(np.abs(y))) for _, y, _, _ in items)
     gain = 1.0 / peak if (not normalize and peak > 1.0) else 1.0
     html_rows = []
+    # Every row's figure has the same size and axes: constrained layout places the first of each
+    # kind (the sound's own spectrogram, or a model's image), the rest reuse its positions (laying
+    # out each anew took most of the grid's time).
+    positions = {}
     for label, y, S, own in items:
-        fig, ax = plt.subplots(figsize=(4.2, 1.9), dpi=DPI, layout="constrained")
+        fig, ax = plt.subplots(figsize=(4.2, 1.9), dpi=DPI, layout=None if own in positions else "constrained")
         specshow(S, sr=sr_, n_fft=n_fft, hop_length=hop_length, ax=ax, fmax=fmax,
                  db_range=common if own else None)
-        html_rows.append(_row_html(label, _figure_png(fig), audio(y * gain, sr=sr_, normalize=normalize)))
+        for axes, position in zip(fig.axes, positions.get(own, ())):
+            axes.set_position(position)
+        png = _figure_png(fig)
+        positions.setdefault(own, [axes.get_position() for axes in fig.axes])
+        html_rows.append(_row_html(label, png, audio(y * gain, sr=sr_, normalize=normalize)))
     if gain != 1.0:
         note = f"All rows scaled by {gain:.3f} (the loudest peaked at {peak:.2f}) to avoid clipping; relative levels kept."
         caption = f"{caption} {note}" if caption else note
