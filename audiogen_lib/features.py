@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -448,10 +449,16 @@ def _file_key(path: Path) -> tuple:
     return (str(path), st.st_mtime_ns, st.st_size)
 
 
+# Each split as load_features made it from the arrays in _IN_MEMORY (normalising 2,400 clips anew
+# on every call took a chapter's or a test's time); cleared with them.
+_SPLITS: dict[tuple, "FeatureSet"] = {}
+
+
 def _remember(path: Path, arrays: dict) -> dict:
     for a in arrays.values():
         a.setflags(write=False)
     _IN_MEMORY.clear()  # keep at most one config's arrays (about 400 MB for "paper")
+    _SPLITS.clear()
     _IN_MEMORY[_file_key(path)] = arrays
     return arrays
 
@@ -469,9 +476,16 @@ def load_features(split: str = "train", *, config: str | FeatureConfig = "paper"
     config = get_config(config)
     _check_mode(normalisation)
     recs = list_recordings(split)
-    position = {r.name: i for i, r in enumerate(list_recordings("all"))}
-    index = np.array([position[r.name] for r in recs])
     arrays = load_all_spectrograms(config, data_dir=data_dir, cache=cache)
-    x, db_min, db_max = normalise(arrays["S_db"][index], config=config, mode=normalisation)
-    return FeatureSet(config, normalisation, x[..., None], db_min, db_max, arrays["waveforms"][index], recs,
-                      np.minimum(arrays["lengths"][index], config.n_samples))
+    key = (id(arrays), split, normalisation, tuple(r.name for r in recs))
+    if key not in _SPLITS:
+        position = {r.name: i for i, r in enumerate(list_recordings("all"))}
+        index = np.array([position[r.name] for r in recs])
+        x, db_min, db_max = normalise(arrays["S_db"][index], config=config, mode=normalisation)
+        fs = FeatureSet(config, normalisation, x[..., None], db_min, db_max, arrays["waveforms"][index], recs,
+                        np.minimum(arrays["lengths"][index], config.n_samples))
+        for a in (fs.x, fs.db_min, fs.db_max, fs.waveforms, fs.lengths):
+            a.setflags(write=False)
+        _SPLITS[key] = fs
+    fs = _SPLITS[key]
+    return dataclasses.replace(fs, recordings=list(fs.recordings))  # shared read-only arrays, its own object
