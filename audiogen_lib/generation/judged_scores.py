@@ -182,10 +182,11 @@ def floors(judge, real: dict, *, validation: np.ndarray, subsets: list[np.ndarra
     return rows
 
 
-def differences(rows: dict, what: str) -> dict:
+def differences(rows: dict, what: str, metrics=("inception_score", "kid", "frechet_lowdim")) -> dict:
     """``{"a minus b": {metric: interval}}`` for each pair of samplers, from their per-set numbers
-    (set k of every sampler has seed ``seed + k``: the differences of the sets of one seed are independent)."""
+    ``rows[sampler][f"{metric}_per_set"]`` (set k of every sampler has seed ``seed + k``: the
+    differences of the sets of one seed are independent)."""
     return {f"{a} minus {b}": {metric: _spread(np.subtract(rows[a][f"{metric}_per_set"], rows[b][f"{metric}_per_set"]),
                                                what)
-                               for metric in ("inception_score", "kid", "frechet_lowdim")}
+                               for metric in metrics}
             for a, b in PAIRS if a in rows and b in rows}

@@ -21,7 +21,7 @@ from ..errors import AudiogenError
 from ..metrics import frechet_distance
 from .decoding import _n_classes, _probabilities, db_range, generate
 from .densities import N_DIGITS, SAMPLERS
-from .judged_scores import PAIRS, _spread, differences, floors, judge_set, real_embeddings, real_reference, summarise_sets
+from .judged_scores import _spread, differences, floors, judge_set, real_embeddings, real_reference, summarise_sets
 from .sampler_choice import choose_sampler, sampler_for
 
 
@@ -224,12 +224,8 @@ def evaluate_samplers(vae, classifier, *, judges: dict, n_samples: int = 300, n_
            for name, j in judges.items()}
     progress(f"floors ({time.perf_counter() - t0:.0f} s): " + "; ".join(
         f"{j} KID validation {_text(r['floors']['validation']['kid'], '.4f')}" for j, r in out.items()))
-    legacy_differences = {}
-    if n_sets >= 2:
-        for a, b in PAIRS:
-            legacy_differences[f"{a} minus {b}"] = {
-                metric: _spread(np.subtract(rows[a][f"{metric}_per_set"], rows[b][f"{metric}_per_set"]), what)
-                for metric in ("inception_score", "frechet_to_test")}
+    legacy_differences = (differences(rows, what, metrics=("inception_score", "frechet_to_test"))
+                          if n_sets >= 2 else {})
     return {"judges": out, "validation": choice, "set_size": size, "legacy_keys": LEGACY_KEYS,
             "test": rows, "differences": legacy_differences,
             "reference": {"real test audio": _judge(_probabilities(classifier, test.waveforms), n_boot=n_boot,
