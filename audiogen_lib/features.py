@@ -24,9 +24,9 @@ Notebook: notebooks/05_data_pipeline.ipynb
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -475,10 +475,10 @@ def load_features(split: str = "train", *, config: str | FeatureConfig = "paper"
 
     config = get_config(config)
     _check_mode(normalisation)
-    recs = list_recordings(split)
     arrays = load_all_spectrograms(config, data_dir=data_dir, cache=cache)
-    key = (id(arrays), split, normalisation, tuple(r.name for r in recs))
+    key = (id(arrays), split, normalisation)
     if key not in _SPLITS:
+        recs = list_recordings(split)
         position = {r.name: i for i, r in enumerate(list_recordings("all"))}
         index = np.array([position[r.name] for r in recs])
         x, db_min, db_max = normalise(arrays["S_db"][index], config=config, mode=normalisation)
