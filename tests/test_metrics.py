@@ -181,6 +181,27 @@ def test_a_crashing_clip_is_isolated_and_counted(n_workers):
     assert result.failures == {"worker process crashed": 1, "RuntimeError: a Python error": 1}
 
 
+def test_tasks_a_broken_pool_refuses_are_run_again(monkeypatch):
+    """A worker can die while later tasks are still being submitted: the pool then refuses them
+    (here the second submission, as when it was starting a replacement worker); they are run again."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    real_submit, calls = ProcessPoolExecutor.submit, []
+
+    def submit(self, fn, *args):
+        calls.append(fn)
+        if len(calls) == 2:
+            raise OSError("handle is closed")
+        return real_submit(self, fn, *args)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit)
+    refs = np.zeros((4, 100))
+    ests = np.arange(4.0)[:, None] * np.ones(100)
+    result = pesq_nb(refs, ests, sr=8000, n_workers=2, _score_clip=_abort_on_marked_clip)
+    assert len(calls) > 2 and result.failures == {}
+    np.testing.assert_array_equal(result.values, np.arange(4.0))
+
+
 def test_pesq_refuses_mismatched_or_non_finite_input():
     y = np.ones((2, 4000))
     with pytest.raises(AudiogenError, match="same shape"):

@@ -75,17 +75,25 @@ def _pool_map(fn, tasks: list[tuple], n_workers: int) -> list:
     ``concurrent.futures.ProcessPoolExecutor`` notices a worker that dies (segmentation
     fault, abort) and fails every task not yet finished with ``BrokenProcessPool``: those
     come back as ``_CRASHED`` and the caller runs them again in a fresh pool, split up,
-    until the task that crashes is alone. Exceptions raised by ``fn`` itself propagate.
+    until the task that crashes is alone. A worker can die while later tasks are still being
+    submitted; the broken pool then refuses them (``BrokenProcessPool``, or ``OSError`` when
+    it was starting a replacement worker), and they come back as ``_CRASHED`` too.
+    Exceptions raised by ``fn`` itself propagate.
     """
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     results: list = []
     with ProcessPoolExecutor(max_workers=max(1, min(n_workers, len(tasks))), mp_context=_mp_context()) as pool:
-        futures = [pool.submit(fn, *task) for task in tasks]
+        futures = []
+        for task in tasks:
+            try:
+                futures.append(pool.submit(fn, *task))
+            except (BrokenProcessPool, OSError):
+                futures.append(None)
         for future in futures:
             try:
-                results.append(future.result())
+                results.append(_CRASHED if future is None else future.result())
             except BrokenProcessPool:
                 results.append(_CRASHED)
     return results
