@@ -8,21 +8,25 @@ against the Gaussian log-likelihood, and measures on the **validation split** (t
 - distortion: the RMSE of the reconstructions (decoded from mu), as the model cards report it;
 - rate: the KL of the posteriors from the prior, in nats per clip;
 - generation: ``n_samples`` sounds from the prior N(0, I) and from one Gaussian fitted to the
-  training codes, judged by the digit classifier: inception score, digits heard, and the
-  Fréchet distance to the real validation audio in the classifier's embedding;
+  training codes, heard by both judges (:mod:`audiogen_lib.judges`): inception score, digits
+  heard, and the kernel inception distance (KID, with its interval) and low-dimensional
+  Fréchet distance to the real validation audio in each judge's embedding
+  (:func:`audiogen_lib.generation.judged_scores.judge_set`);
 - ``alpha_equivalent``: the alpha of the study's ``alpha * RMSE + KL`` whose balance with the KL
   is the same at the model's own error (the sigma-VAE's ``D log RMSE`` has slope ``D / RMSE``,
   so ``alpha = D / (beta * RMSE)``, D pixels), so the study's VAE can sit on the same axis.
 
-The study's shipped VAE is measured the same way as one more point. The ``beta`` with the
-lowest Fréchet distance of its better sampler is the choice (:data:`CHOICE_RULE`), made here on
-validation; ``audiogen train vae_gen --beta ...`` then trains the shipped model with it.
+Beside them, as the floor of every distance, as many real training clips as there are samples,
+measured by the same estimators. The study's shipped VAE is measured the same way as one more
+point. The choice follows :data:`CHOICE_RULE` (:func:`choose`), on validation only;
+``audiogen train vae_gen --beta ...`` then trains the shipped model with it.
 
 Public names
 ------------
 DEFAULT_BETAS, CHOICE_RULE
 kl_nats             the mean KL of a VAE's posteriors from N(0, I), nats per clip
-measure_point       one VAE's distortion, rate and samples on a split
+measure_point       one VAE's distortion, rate and samples on a split, by every judge
+choose              the choice of beta by :data:`CHOICE_RULE`
 rate_distortion     the sweep: train (or reuse) one model per beta, measure each, choose
 run_sweep           ``audiogen sweep``: the sweep with provenance, to JSON
 
@@ -46,8 +50,10 @@ from .config import Profile, get_config, get_profile
 from .errors import AudiogenError
 
 DEFAULT_BETAS = (0.5, 2.0, 8.0, 32.0, 128.0, 512.0)
-CHOICE_RULE = ("the beta whose better sampler (prior or one Gaussian) gives the lowest Fréchet distance "
-               "to the real validation audio")
+CHOICE_RULE = ("each setting (a beta and a sampler, the prior or one Gaussian) is ranked by its KID to the real "
+               "validation audio under each judge, 1 for the lowest; its score is the worse of its ranks (a setting "
+               "is as good as the judge that likes it least), ties broken by the better rank; the beta of the "
+               "setting with the best score is the choice")
 SWEEP_SAMPLERS = ("prior", "gaussian")
 
 
@@ -60,29 +66,44 @@ def kl_nats(vae, x: np.ndarray, digits: np.ndarray | None = None, *, batch_size:
     return float(np.mean(np.sum(-0.5 * (1.0 + log_var - mu ** 2 - np.exp(log_var)), axis=-1)))
 
 
-def measure_point(vae, classifier, train, split, *, n_samples: int = 300, seed: int = 0,
-                  split_emb: np.ndarray | None = None) -> dict:
-    """Distortion (RMSE), rate (KL nats) and each of :data:`SWEEP_SAMPLERS`' samples for one VAE on ``split``."""
-    from .generation import _codes, _draw, classifier_embedding, db_range, fit_sampler, frechet_distance
-    from .metrics import inception_score
+def measure_point(vae, judges: dict, train, split, *, real: dict, n_samples: int = 300, seed: int = 0,
+                  n_boot: int = 1000) -> dict:
+    """Distortion (RMSE), rate (KL nats) and each of :data:`SWEEP_SAMPLERS`' samples for one VAE on ``split``.
+
+    ``real``: :func:`audiogen_lib.generation.judged_scores.real_embeddings` of ``judges`` with ``split`` as the
+    reference set; each sampler's sounds are judged by every judge against it.
+    """
+    from .generation import _codes, _draw, db_range, fit_sampler
+    from .generation.judged_scores import judge_set
     from .training import reconstruction_rmse
 
     digits = split.digits if getattr(vae, "n_classes", 0) else None
     rmse = reconstruction_rmse(vae, split.x, digits=digits)
     row = {"rmse": rmse, "kl_nats": kl_nats(vae, split.x, digits), "samplers": {}}
-    if split_emb is None:
-        split_emb = classifier_embedding(classifier, split.waveforms)
     lo_hi = db_range(vae, config=vae.feature_config, train=train)
     codes, code_digits = _codes(vae, train)
     for kind in SWEEP_SAMPLERS:
         sampler = fit_sampler(kind, codes, code_digits, seed=seed)
-        y, probs, _ = _draw(vae, sampler, n_samples, seed=seed, classifier=classifier, lo_hi=lo_hi)
-        row["samplers"][kind] = {
-            "inception_score": float(inception_score(probs)),
-            "histogram": np.bincount(probs.argmax(-1), minlength=10).tolist(),
-            "frechet": float(frechet_distance(split_emb, classifier_embedding(classifier, y))),
-        }
+        y, _, _ = _draw(vae, sampler, n_samples, seed=seed, classifier=None, lo_hi=lo_hi)
+        row["samplers"][kind] = {name: judge_set(judge, y, real[name], full=True, n_boot=n_boot, seed=seed)
+                                 for name, judge in judges.items()}
     return row
+
+
+def choose(points: list[dict]) -> dict:
+    """The setting :data:`CHOICE_RULE` picks among ``points`` (each with ``beta`` and ``samplers`` as
+    :func:`measure_point` gives them): its beta, sampler, and every setting's ranks by judge."""
+    settings = [(p["beta"], kind, judged) for p in points for kind, judged in p["samplers"].items()]
+    judges = sorted(settings[0][2])
+    ranks = {}
+    for name in judges:
+        order = sorted(range(len(settings)), key=lambda i: settings[i][2][name]["kid"]["estimate"])
+        for rank, i in enumerate(order, start=1):
+            ranks.setdefault(i, {})[name] = rank
+    best = min(range(len(settings)), key=lambda i: (max(ranks[i].values()), min(ranks[i].values())))
+    return {"rule": CHOICE_RULE, "beta": settings[best][0], "sampler": settings[best][1], "split": "validation",
+            "ranks": [{"beta": b, "sampler": kind, **{f"rank_{name}": ranks[i][name] for name in judges}}
+                      for i, (b, kind, _) in enumerate(settings)]}
 
 
 def _point_dir(work: Path, config, profile: Profile, beta: float, epochs: int, seed: int) -> Path:
@@ -100,12 +121,12 @@ def rate_distortion(betas=DEFAULT_BETAS, *, config: str = "paper", profile: str 
 
     ``epochs`` default: a fifth of the profile's VAE epochs (at least 1); ``warmup_epochs``:
     a third of those. The shipped study VAE is measured as the reference point
-    (``"study"``), except in the smoke profile, whose models are not the shipped ones.
+    (``"study VAE"``), except in the smoke profile, whose models are not the shipped ones.
     """
-    from .classifier import audio_to_probabilities
     from .features import cache_dir, load_features
-    from .generation import classifier_embedding, frechet_distance
-    from .metrics import inception_score
+    from .generation import _disjoint_subsets
+    from .generation.judged_scores import judge_set, real_embeddings
+    from .judges import load_judges
     from .models import load_model
     from .pretrained import load_pretrained
     from .training import train as train_model
@@ -121,9 +142,12 @@ def rate_distortion(betas=DEFAULT_BETAS, *, config: str = "paper", profile: str 
     work = Path(work_dir) if work_dir else cache_dir().parent / "sweep"
     train = load_features("train", config=config).subset(profile.n_train, seed=seed)
     validation = load_features("validation", config=config).subset(profile.n_test, seed=seed)
-    classifier = load_pretrained("classifier", config.name)
-    val_emb = classifier_embedding(classifier, validation.waveforms)
+    judges = load_judges(config.name)
+    real = real_embeddings(judges, validation, train)
     n_pixels = math.prod(config.shape)
+
+    def measure(vae):
+        return measure_point(vae, judges, train, validation, real=real, n_samples=n_samples, seed=seed)
 
     points = []
     for beta in betas:
@@ -138,32 +162,35 @@ def rate_distortion(betas=DEFAULT_BETAS, *, config: str = "paper", profile: str 
             vae, card = run.model, run.card
             vae.feature_config = config
         vae.card = card
-        row = measure_point(vae, classifier, train, validation, n_samples=n_samples, seed=seed, split_emb=val_emb)
+        row = measure(vae)
         row.update({"beta": beta, "alpha_equivalent": n_pixels / (beta * row["rmse"]),
                     "epochs_run": card["epochs_run"], "best_epoch": card["best_epoch"],
                     "training_seconds": card["wall_time_s"], "weights_sha256": card["weights_sha256"]})
         points.append(row)
-        best = min(row["samplers"].values(), key=lambda s: s["frechet"])
+        kids = ", ".join(f"{kind} {name} {judged[name]['kid']['estimate']:.3g}"
+                         for kind, judged in row["samplers"].items() for name in judged)
         progress(f"beta {beta:g}: RMSE {row['rmse']:.4f}, KL {row['kl_nats']:.1f} nats, "
-                 f"alpha-equivalent {row['alpha_equivalent']:.3g}, best FD {best['frechet']:.0f}, "
-                 f"IS {best['inception_score']:.2f} ({time.perf_counter() - t0:.0f} s)")
+                 f"alpha-equivalent {row['alpha_equivalent']:.3g}; KID {kids} ({time.perf_counter() - t0:.0f} s)")
 
+    # the floor: as many real training clips as samples, every digit equally, by the same estimators
+    floor_clips = train.take(_disjoint_subsets(train.digits, min(n_samples, len(train)), seed=seed)[0])
     reference = {"real validation audio": {
-        "inception_score": float(inception_score(audio_to_probabilities(classifier, validation.waveforms))),
-        "frechet_train": float(frechet_distance(val_emb, classifier_embedding(
-            classifier, train.subset(len(validation), seed=seed).waveforms))),
-        "what": "inception score of the real validation clips; Fréchet distance to them of as many real "
-                "training clips (the floor any generator is measured against)"}}
+        "judges": {name: {**judge_set(judge, validation.waveforms, real[name], full=True, seed=seed),
+                          "real_training_clips": judge_set(judge, floor_clips.waveforms, real[name], full=True,
+                                                           seed=seed)}
+                   for name, judge in judges.items()},
+        "what": "per judge: the real validation clips as that judge hears them (their distances to themselves are "
+                "not a floor: same clips); under real_training_clips, as many real training clips as a point has "
+                "samples, against the validation clips: the floor every distance is measured against"}}
     if profile.name != "smoke":
         study = load_pretrained("vae", config.name)
-        row = measure_point(study, classifier, train, validation, n_samples=n_samples, seed=seed, split_emb=val_emb)
+        row = measure(study)
         alpha = study.card["hyperparameters"]["alpha"]
         row.update({"alpha": alpha, "beta_equivalent": n_pixels / (alpha * row["rmse"]),
                     "weights_sha256": study.card["weights_sha256"], "command": study.card["command"]})
         reference["study VAE"] = row
-    chosen = min(points, key=lambda p: min(s["frechet"] for s in p["samplers"].values()))
-    return {"points": points, "reference": reference,
-            "choice": {"rule": CHOICE_RULE, "beta": chosen["beta"], "split": "validation"},
+    return {"points": points, "reference": reference, "choice": choose(points),
+            "judges": {name: {"what": j.kind, "weights_sha256": j.weights_sha256} for name, j in judges.items()},
             "settings": {"config": config.name, "profile": profile.name, "epochs": epochs,
                          "warmup_epochs": warmup_epochs, "n_samples": n_samples, "seed": seed,
                          "objective": "sigma-VAE (decoder variance at its optimum) + beta * KL",
