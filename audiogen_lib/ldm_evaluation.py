@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 
-GUIDANCE_GRID = (1.0, 2.0, 3.0, 4.0)
+GUIDANCE_GRID = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 STEPS_GRID = (10, 20, 40)
 BASE_STEPS = 20
 ACCURACY_TOLERANCE = 0.02
