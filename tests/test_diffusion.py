@@ -145,3 +145,44 @@ def test_a_goal_holds_only_when_both_judges_say_so():
     assert rows[kid]["status"] == "undecided"
     voices = [r["status"] for g, r in rows.items() if g.startswith("voices")]
     assert voices == ["met", "met"]
+
+
+def test_the_sampler_settings_follow_the_written_rule(monkeypatch):
+    """Guidance: the smallest within the tolerance of the best accuracy by the weaker judge (not the best itself);
+    steps: the fewest as accurate as the most steps and with no KID above the most steps' upper bound."""
+    from audiogen_lib import ldm_evaluation as le
+
+    # accuracy by the weaker judge for each guidance (at BASE_STEPS) and each step count (at the chosen guidance)
+    by_guidance = dict(zip(le.GUIDANCE_GRID, (0.40, 0.67, 0.73, 0.79, 0.80, 0.80)))
+    by_steps = {10: (0.80, 0.9), 20: (0.79, 0.5), 40: (0.80, 0.5)}   # (accuracy, KID by each judge)
+    calls = []
+
+    def score(autoencoder, denoiser, judges, real_emb, *, n, steps, guidance, seed):
+        calls.append((steps, guidance))
+        acc, k = (by_guidance[guidance], 0.5) if steps == le.BASE_STEPS else by_steps[steps]
+        scores = {j: {"accuracy": {"estimate": acc}, "kid": {"estimate": k, "low": k - 0.1, "high": k + 0.1}}
+                  for j in ("cnn", "mfcc")}
+        return {"steps": steps, "guidance": guidance, "scores": scores, "weaker_accuracy": acc}
+
+    class Judge:
+        def embedding(self, y):
+            return y
+
+    class Validation:
+        waveforms = np.zeros((2, 4))
+
+    monkeypatch.setattr(le, "_score_setting", score)
+    choice = le.choose_sampler_settings(None, None, {"cnn": Judge(), "mfcc": Judge()}, Validation(),
+                                        progress=lambda *_: None)
+    # 0.79 is within 2 points of the best 0.80, and 4 is the smallest such strength
+    assert choice["guidance"] == 4.0 and choice["guidance"] < max(le.GUIDANCE_GRID)
+    # 10 steps are as accurate, but their KID 0.9 is above 40 steps' upper bound 0.6: 20 steps
+    assert choice["steps"] == 20
+    assert [w for s, w in calls if s == le.BASE_STEPS] == list(le.GUIDANCE_GRID)
+    assert sorted(s for s, w in calls if s != le.BASE_STEPS) == [10, 40]   # 20 steps reused, not rescored
+    by_steps[10] = (0.80, 0.55)
+    assert le.choose_sampler_settings(None, None, {"cnn": Judge(), "mfcc": Judge()}, Validation(),
+                                      progress=lambda *_: None)["steps"] == 10
+    by_guidance[8.0] = 0.90    # now only the strongest is within the tolerance of the best
+    assert le.choose_sampler_settings(None, None, {"cnn": Judge(), "mfcc": Judge()}, Validation(),
+                                      progress=lambda *_: None)["guidance"] == 8.0
