@@ -137,3 +137,23 @@ def test_shipped_model_matches_its_card(name):
         loss = model.evaluate(*args, batch_size=batch, verbose=0, return_dict=True)["loss"]
         assert reconstruction_rmse(model, test.x) == pytest.approx(card["final"]["test_rmse"], rel=0.01)
     assert loss == pytest.approx(card["final"]["val_loss"], rel=0.01)
+
+
+def test_the_latent_diffusion_card_samples_with_the_validation_choice_on_record():
+    """`audiogen generate --model ldm` samples with the card's steps and guidance: those that
+    results/ldm_paper.json chose on validation, by the rule the library states today."""
+    from audiogen_lib import diffusion, ldm_evaluation
+
+    if "ldm_paper" not in SHIPPED:
+        pytest.skip("no shipped latent diffusion model")
+    results = pretrained.HERE.parents[1] / "results" / "ldm_paper.json"
+    if not results.is_file():
+        pytest.skip("results/ldm_paper.json is not in this checkout")
+    chosen = json.loads(results.read_text())["validation"]
+    card = pretrained.card("ldm", "paper")["sampler"]
+    assert {k: card[k] for k in ("steps", "guidance", "method", "rule")} == {
+        k: chosen[k] for k in ("steps", "guidance", "method", "rule")}
+    assert chosen["rule"] == ldm_evaluation.RULE
+    assert [r["guidance"] for r in chosen["guidance_rows"]] == list(ldm_evaluation.GUIDANCE_GRID)
+    assert diffusion.sampler_settings(pretrained.load_pretrained("ldm", "paper")) == {
+        k: chosen[k] for k in ("steps", "guidance", "method")}
