@@ -14,6 +14,7 @@ Notebook: notebooks/10_generation.ipynb
 from __future__ import annotations
 
 import time
+import weakref
 
 import numpy as np
 
@@ -37,6 +38,9 @@ def _softmax_layer(classifier):
     return dense[-1]
 
 
+_EMBEDDING_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # classifier -> its embedding model
+
+
 def classifier_embedding(classifier, waveforms: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """Waveforms at the classifier's rate -> ``(N, D)``: the input of its softmax layer (the penultimate representation).
 
@@ -53,7 +57,9 @@ def classifier_embedding(classifier, waveforms: np.ndarray, *, batch_size: int =
     y = np.atleast_2d(np.asarray(waveforms, np.float32))
     S_db = amplitude_to_db(stft_magnitude(y, config=config), config=config)
     flat = S_db.max(axis=(-2, -1)) == S_db.min(axis=(-2, -1))
-    head = keras.Model(classifier.inputs, _softmax_layer(classifier).input)
+    head = _EMBEDDING_HEADS.get(classifier)
+    if head is None:  # built once per classifier: a new Model would trace its predict function again
+        head = _EMBEDDING_HEADS[classifier] = keras.Model(classifier.inputs, _softmax_layer(classifier).input)
     out = np.full((len(y), int(np.prod(head.output_shape[1:]))), np.nan, np.float32)
     if (~flat).any():
         x, _, _ = normalise(S_db[~flat], config=config, mode="clip")
