@@ -59,14 +59,12 @@ def apply_rule(kids: dict[str, dict[str, float]]) -> dict:
     """:data:`RULE` on ``{candidate: {judge: KID estimate}}``: the choice, each candidate's ranks and tie-break value."""
     if not kids:
         raise AudiogenError("no generator to choose from: ship one (audiogen train cvae ... --ship)")
+    from .judges import worse_rank_order
+
     judges = sorted(next(iter(kids.values())))
-    ranks = {k: {} for k in kids}
-    for j in judges:
-        for r, k in enumerate(sorted(kids, key=lambda c: kids[c][j]), start=1):
-            ranks[k][j] = r
     best = {j: min(kids[k][j] for k in kids) for j in judges}
     ratio = {k: float(sum(kids[k][j] / best[j] if best[j] > 0 else kids[k][j] for j in judges)) for k in kids}
-    order = sorted(kids, key=lambda k: (max(ranks[k].values()), ratio[k]))
+    order, ranks = worse_rank_order(kids, tie_break=lambda k, _: ratio[k])
     return {"model": order[0], "order": order, "ranks": ranks, "kid_ratio_sum": ratio}
 
 

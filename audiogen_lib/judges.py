@@ -16,6 +16,7 @@ load_judges      the shipped judges for a config, by name
 judge_sounds     accuracy (if digits were asked for), histogram, inception score and KID to real audio, per judge
 kid              the KID of two embeddings as a dict with its interval
 both_hold        a goal holds only when it holds by every judge
+worse_rank_order candidates ranked by each judge, ordered by their worse rank (the two-judge choice rules)
 
 Notebook: notebooks/08_judges.ipynb, notebooks/12_latent_diffusion.ipynb
 """
@@ -122,3 +123,23 @@ def both_hold(statuses: dict[str, str]) -> str:
     if values == {"met"}:
         return "met"
     return "missed" if "missed" in values else "undecided"
+
+
+def worse_rank_order(scores: dict, *, tie_break=None) -> tuple[list, dict]:
+    """Candidates ordered by their worse rank over the judges, and each one's ranks.
+
+    ``scores``: ``{candidate: {judge: value}}``, lower is better (a KID); each judge ranks the
+    candidates 1, 2, ... from its lowest value. A candidate is as good as the judge that likes it
+    least, so the order is by the worse of its ranks; ``tie_break(candidate, ranks)`` orders equal
+    worse ranks (default: the better rank). Returns ``(order, {candidate: {judge: rank}})``.
+    """
+    if not scores:
+        raise AudiogenError("no candidates to rank")
+    names = sorted(next(iter(scores.values())))
+    ranks = {c: {} for c in scores}
+    for name in names:
+        for r, c in enumerate(sorted(scores, key=lambda c: scores[c][name]), start=1):
+            ranks[c][name] = r
+    second = tie_break or (lambda c, r: min(r.values()))
+    order = sorted(scores, key=lambda c: (max(ranks[c].values()), second(c, ranks[c])))
+    return order, ranks

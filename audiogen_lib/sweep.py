@@ -93,14 +93,13 @@ def measure_point(vae, judges: dict, train, split, *, real: dict, n_samples: int
 def choose(points: list[dict]) -> dict:
     """The setting :data:`CHOICE_RULE` picks among ``points`` (each with ``beta`` and ``samplers`` as
     :func:`measure_point` gives them): its beta, sampler, and every setting's ranks by judge."""
+    from .judges import worse_rank_order
+
     settings = [(p["beta"], kind, judged) for p in points for kind, judged in p["samplers"].items()]
     judges = sorted(settings[0][2])
-    ranks = {}
-    for name in judges:
-        order = sorted(range(len(settings)), key=lambda i: settings[i][2][name]["kid"]["estimate"])
-        for rank, i in enumerate(order, start=1):
-            ranks.setdefault(i, {})[name] = rank
-    best = min(range(len(settings)), key=lambda i: (max(ranks[i].values()), min(ranks[i].values())))
+    order, ranks = worse_rank_order({i: {name: judged[name]["kid"]["estimate"] for name in judges}
+                                     for i, (_, _, judged) in enumerate(settings)})
+    best = order[0]
     return {"rule": CHOICE_RULE, "beta": settings[best][0], "sampler": settings[best][1], "split": "validation",
             "ranks": [{"beta": b, "sampler": kind, **{f"rank_{name}": ranks[i][name] for name in judges}}
                       for i, (b, kind, _) in enumerate(settings)]}
