@@ -34,6 +34,26 @@ def test_f8_preset_and_bad_shape():
         build_latent_autoencoder(preset="f2")
 
 
+@pytest.mark.parametrize("preset, shape", [("f4c4p", (64, 16, 4)), ("f8c16", (32, 8, 16))])
+def test_a_patch_latent_keeps_where_each_patch_lies_and_reloads(preset, shape, tmp_path, rng):
+    import keras
+
+    model = build_latent_autoencoder((256, 64, 1), preset=preset)
+    assert model.latent_shape == shape
+    from audiogen_lib.models.latent import LATENT_PRESETS
+
+    f, reach = 256 // shape[0], 1 + 2 * LATENT_PRESETS[preset]["blocks"]  # cells: the full-size conv, two a block
+    x = rng.random((1, 256, 64, 1)).astype(np.float32)
+    y = x.copy()
+    y[0, 12 * f:13 * f, 3 * f:4 * f] += 0.5  # one patch changed: latent cell (12, 3)
+    moved = np.abs(np.asarray(model.encode(y)[0]) - np.asarray(model.encode(x)[0])).max(axis=(-1, -2))[0]
+    assert moved[12] > 0 and np.all(moved[12 + reach + 1:] == 0) and np.all(moved[:12 - reach] == 0)
+    assert model.decode(model.encode(x)[0]).shape == (1, 256, 64, 1)
+    model.save(tmp_path / "ae.keras")
+    again = keras.saving.load_model(tmp_path / "ae.keras")
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
+
+
 def test_encode_latents_divides_by_the_scale(autoencoder, rng):
     x = rng.random((3, 256, 64, 1)).astype(np.float32)
     mu = np.asarray(autoencoder.encoder.predict(x, verbose=0)[0])

@@ -53,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta", type=float, default=None, help="vae_gen/cvae: weight of the KL term (default: 1.0)")
     p.add_argument("--free-bits", type=float, default=None, help="vae_gen/cvae: free bits per latent dimension (default: 0)")
     p.add_argument("--warmup-epochs", type=int, default=None, help="vae_gen/cvae: epochs of KL warm-up (default: 10)")
-    p.add_argument("--latent", default="f4c4", choices=["f4c4", "f8c4"],
-                   help="latent_ae: the latent's shape, 64x16x4 (f4c4) or 32x8x4 (f8c4) for the paper config")
+    p.add_argument("--latent", default="f4c4", choices=["f4c4", "f8c4", "f4c4p", "f8c8", "f8c16"],
+                   help="latent_ae: the latent's shape (paper config: f4 64x16, f8 32x8; c: channels) and network "
+                        "(p or c8/c16: patches read by one convolution, residual blocks; see models/latent.py)")
     p.add_argument("--autoencoder", default=None,
                    help="ldm: the latent autoencoder's .keras file (default: the shipped latent_ae)")
     p.add_argument("--init", default=None, help="ldm: continue from this denoiser's .keras file")
